@@ -1,0 +1,68 @@
+// Named pipes the way supervise uses them. Node has no mkfifo(3) and no non-blocking fifo streams;
+// see ../shared/spec/node.md for why each step is done this way.
+import { execFile } from 'node:child_process';
+import { closeSync, constants, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
+
+/** Creates a fifo with `mode` unless one exists already (mkfifo(1): Node core cannot). */
+export async function makeFifo(path: string, mode = 0o600): Promise<void> {
+  try {
+    if (statSync(path).isFIFO()) return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await new Promise<void>((resolve, reject) => {
+    execFile('mkfifo', ['-m', mode.toString(8), path], (err, _out, stderr) => {
+      if (!err) return resolve();
+      if (statSync(path, { throwIfNoEntry: false })?.isFIFO()) return resolve(); // lost a harmless race
+      reject(new Error(`mkfifo ${path}: ${stderr.trim() || err.message}`));
+    });
+  });
+}
+
+export interface FifoReader {
+  /** Delivers what writers write; never ends while this reader is open. */
+  socket: Socket;
+  close(): void;
+}
+
+/**
+ * Opens a fifo for reading without parking a threadpool thread: non-blocking, wrapped in a socket,
+ * and with a writer of our own held open so that the reader never sees end-of-file between clients.
+ */
+export function openFifoReader(path: string): FifoReader {
+  const fd = openSync(path, O_RDONLY | O_NONBLOCK);
+  let writerFd: number;
+  try {
+    writerFd = openSync(path, O_WRONLY | O_NONBLOCK);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  const socket = new Socket({ fd, readable: true, writable: false });
+  return {
+    socket,
+    close() {
+      socket.destroy();
+      closeSync(writerFd);
+    },
+  };
+}
+
+/**
+ * Holds a fifo open for reading and never reads it: the daemontools `ok` convention, where a client
+ * that can open the fifo for writing knows that a supervise is alive. Returns the fd to close later.
+ */
+export function holdFifoOpen(path: string): number {
+  return openSync(path, O_RDONLY | O_NONBLOCK);
+}
+
+/**
+ * Opens a fifo for writing without blocking. Throws ENXIO when nobody holds it open for reading,
+ * which for `supervise/ok` and `supervise/control` means supervise is not running.
+ */
+export function openFifoWriter(path: string): number {
+  return openSync(path, O_WRONLY | O_NONBLOCK);
+}
