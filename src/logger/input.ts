@@ -1,0 +1,51 @@
+// Reading stdin without buffering ahead. A pipe, FIFO or socket is read through libuv's poll loop
+// into one reused 64 KiB buffer (net.Socket `onread`): each read is handed over, and written,
+// before the next read(2), so kill -9 can lose at most one read. This also copes with O_NONBLOCK,
+// which a previous Node reader killed by SIGKILL leaves set on a shared pipe. Files and ttys, which
+// poll cannot watch, are read with fs.read in a loop.
+import fs from 'node:fs';
+import net from 'node:net';
+
+export interface Input {
+  pause(): void;
+  resume(): void;
+}
+
+export interface InputHandlers {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(err: Error): void;
+}
+
+const READ_SIZE = 64 * 1024;
+
+export function readInput(fd: number, h: InputHandlers): Input {
+  const st = fs.fstatSync(fd);
+  const buffer = Buffer.allocUnsafe(READ_SIZE);
+  if (st.isFIFO() || st.isSocket()) {
+    // `onread` works on net.Socket since Node 12 but @types/node only declares it for connect().
+    const options = {
+      fd, readable: true, writable: false,
+      onread: { buffer, callback: (n: number, buf: Uint8Array) => { h.data(Buffer.from(buf.buffer, buf.byteOffset, n)); } },
+    } as net.SocketConstructorOpts;
+    const socket = new net.Socket(options);
+    socket.on('end', () => h.end());
+    socket.on('error', (err) => h.error(err));
+    return { pause: () => socket.pause(), resume: () => socket.resume() };
+  }
+  let paused = false;
+  let reading = false;
+  const next = (): void => {
+    if (paused || reading) return;
+    reading = true;
+    fs.read(fd, buffer, 0, READ_SIZE, null, (err, n) => {
+      reading = false;
+      if (err) { h.error(err); return; }
+      if (n === 0) { h.end(); return; }
+      h.data(buffer.subarray(0, n));
+      next();
+    });
+  };
+  next();
+  return { pause: () => { paused = true; }, resume: () => { paused = false; next(); } };
+}
