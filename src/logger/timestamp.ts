@@ -14,13 +14,13 @@ export const TIME_FORMATS = ['apache', 'iso8601', 'rfc3339-ms', 'tai64n'] as con
 
 /** A labeller for `format`: one of TIME_FORMATS or a strftime pattern; each label ends in a space. */
 export function makeStamper(format: string, zone: Zone): Stamper {
-  if (format === 'tai64n') {
-    // `@` + 24 hex digits + space, as multilog `t` and svlogd -t write it; tai64nlocal reads it.
-    return (now) => Buffer.from(`@${encodeTai64n({ seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 }).toString('hex')} `);
-  }
   let text: (now: number) => string;
   let resolution = 1000;
-  if (format === 'apache') {
+  if (format === 'tai64n') {
+    // `@` + 24 hex digits + space, as multilog `t` and svlogd -t write it; tai64nlocal reads it.
+    resolution = 1;
+    text = (now) => `@${encodeTai64n({ seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 }).toString('hex')} `;
+  } else if (format === 'apache') {
     text = (now) => {
       const w = zone.wall(now);
       return `[${p2(w.day)}/${MONTHS[w.month - 1]}/${w.year}:${p2(w.hour)}:${p2(w.minute)}:${p2(w.second)} ${formatOffset(w.offset)}] `;
