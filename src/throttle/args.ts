@@ -1,0 +1,176 @@
+// Command line of `sabo` and `throttle` (ref. ../shared/spec/throttle.md §7). Both names accept every
+// option; they differ only in `-v` (sabo: version, throttle 1.2: verbose). A small pre-pass turns
+// throttle's getopt forms (`-Kv`, `-s512`) into long options before yargs sees them.
+import { parseBurst, parseDuration, parseRate, parseSize, type Burst, type UnitSystem } from './units.ts';
+
+export type ProgramName = 'sabo' | 'throttle';
+
+export interface Options {
+  /** Aggregate limit in bytes/s, before any control-file or FIFO change. */
+  rate: number;
+  units: UnitSystem;
+  workDir: string | undefined;
+  /** `<bw>` in the lock names; the integer rate unless --share-key. */
+  shareKey: string;
+  weight: number;
+  refreshMs: number;
+  burst: Burst;
+  startFull: boolean;
+  windowSec: number | undefined;
+  blockSize: number;
+  minBandwidth: number | undefined;
+  stopAfter: number | undefined;
+  controlFile: string | undefined;
+  listenFifo: string | undefined;
+  verbose: boolean;
+  statsIntervalMs: number | undefined;
+  progress: boolean;
+  size: number | undefined;
+  pidfile: string | undefined;
+}
+
+export type Command =
+  | { action: 'run'; options: Options }
+  | { action: 'tell'; fifo: string; rate: number | undefined; verbose: boolean | undefined }
+  | { action: 'version' }
+  | { action: 'help'; text: string };
+
+export class UsageError extends Error {}
+
+/** throttle's unit flags: multipliers of LIMIT to bytes/s. */
+const UNIT_FLAGS: Record<string, number> = { b: 1 / 8, k: 1024 / 8, m: (1024 * 1024) / 8, B: 1, K: 1024, M: 1024 * 1024 };
+
+const VALUE_SHORTS = 'Lswlt';
+
+function prePass(argv: string[], name: ProgramName): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg.length > 2 && arg[0] === '-' && arg[1] !== '-' && VALUE_SHORTS.includes(arg[1]!)) {
+      out.push(arg.slice(0, 2), arg.slice(2)); // `-s512`, `-L100M`
+    } else if (/^-[bkmBKMqvVh]+$/.test(arg)) {
+      for (const c of arg.slice(1)) {
+        if (c in UNIT_FLAGS) out.push('--unit', c);
+        else if (c === 'q') out.push('--quiet');
+        else if (c === 'v') out.push(name === 'throttle' ? '--verbose' : '--version');
+        else if (c === 'V') out.push('--version');
+        else out.push('--help');
+      }
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function usage(name: ProgramName): string {
+  return `usage: ${name} --max-bandwidth RATE [--work-dir DIR] [options] < in > out
+       ${name} [-bkmBKM] [-s blocksize] [-w window] [-l fifo | -t fifo] [-q | -v] LIMIT
+RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits (see doc/sabo.md).
+Exit: 0 all input copied, 1 usage, 2 setup, 3 read error, 4 write error, 128+N signal N.
+`;
+}
+
+function convert<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new UsageError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+export async function parseCommandLine(argv: string[], name: ProgramName): Promise<Command> {
+  // Imported here, not at the top, so that the copy worker (the same bundle) never loads yargs.
+  const { default: yargs } = await import('yargs');
+  const y = yargs(prePass(argv, name))
+    .scriptName(name)
+    .version(false)
+    .help(false)
+    .exitProcess(false)
+    .strictOptions()
+    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .options({
+      'max-bandwidth': { type: 'string', alias: ['L', 'rate-limit'] },
+      units: { type: 'string', choices: ['si', 'iec'], default: 'si' },
+      unit: { type: 'string', choices: Object.keys(UNIT_FLAGS) },
+      'work-dir': { type: 'string' },
+      'share-key': { type: 'string' },
+      weight: { type: 'number', default: 1 },
+      'refresh-interval': { type: 'string', default: '1s' },
+      burst: { type: 'string', default: '1s' },
+      'start-full': { type: 'boolean', default: false },
+      window: { type: 'string', alias: 'w' },
+      'block-size': { type: 'string', alias: 's', default: '64KiB' },
+      'min-bandwidth': { type: 'string' },
+      'stop-after': { type: 'string' },
+      'control-file': { type: 'string' },
+      listen: { type: 'string', alias: 'l' },
+      tell: { type: 'string', alias: 't' },
+      quiet: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      'stats-interval': { type: 'string' },
+      progress: { type: 'boolean', default: false },
+      size: { type: 'string' },
+      pidfile: { type: 'string' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean' },
+    })
+    .fail((msg, err) => {
+      throw new UsageError(msg || err?.message || 'invalid arguments');
+    });
+  const a = await y.parseAsync();
+  if (a.help) return { action: 'help', text: usage(name) };
+  if (a.version) return { action: 'version' };
+
+  const units = a.units as UnitSystem;
+  const positional = a._.map(String);
+  if (positional.length > 1) throw new UsageError(`unexpected argument: ${positional[1]}`);
+  const limitText = positional[0];
+  const bandwidthText = a['max-bandwidth'];
+  if (limitText !== undefined && bandwidthText !== undefined) throw new UsageError('give either --max-bandwidth or LIMIT, not both');
+  let rate: number | undefined;
+  if (bandwidthText !== undefined) rate = convert('--max-bandwidth', () => parseRate(bandwidthText, units));
+  if (limitText !== undefined) rate = convert('LIMIT', () => parseRate(limitText, units) * UNIT_FLAGS[a.unit ?? 'B']!);
+  const verbose = a.quiet ? false : a.verbose;
+
+  if (a.tell !== undefined) return { action: 'tell', fifo: a.tell, rate, verbose };
+  if (rate === undefined) throw new UsageError('--max-bandwidth RATE (or LIMIT) is required');
+
+  const shareKey = a['share-key'] ?? String(Math.floor(rate));
+  if (!/^[A-Za-z0-9.-]+$/.test(shareKey)) throw new UsageError('--share-key: letters, digits, "." and "-" only');
+  if (!Number.isInteger(a.weight) || a.weight < 1) throw new UsageError('--weight: a positive integer');
+  const optionalSize = (flag: string, text: string | undefined) =>
+    text === undefined ? undefined : convert(flag, () => parseSize(text, units));
+  const blockSize = Math.floor(convert('--block-size', () => parseSize(a['block-size'], units)));
+  if (blockSize < 1) throw new UsageError('--block-size: at least 1 byte');
+  const windowSec = a.window === undefined ? undefined : convert('--window', () => parseDuration(a.window!) / 1000);
+
+  return {
+    action: 'run',
+    options: {
+      rate,
+      units,
+      workDir: a['work-dir'],
+      shareKey,
+      weight: a.weight,
+      refreshMs: convert('--refresh-interval', () => parseDuration(a['refresh-interval'])),
+      burst: convert('--burst', () => parseBurst(a.burst, units)),
+      startFull: a['start-full'],
+      windowSec,
+      blockSize,
+      minBandwidth: a['min-bandwidth'] === undefined ? undefined : convert('--min-bandwidth', () => parseRate(a['min-bandwidth']!, units)),
+      stopAfter: optionalSize('--stop-after', a['stop-after']),
+      controlFile: a['control-file'],
+      listenFifo: a.listen,
+      verbose: verbose ?? false,
+      statsIntervalMs: a['stats-interval'] === undefined ? undefined : convert('--stats-interval', () => parseDuration(a['stats-interval']!)),
+      progress: a.progress,
+      size: optionalSize('--size', a.size),
+      pidfile: a.pidfile,
+    },
+  };
+}

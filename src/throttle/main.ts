@@ -1,0 +1,209 @@
+// sabo / throttle: the main thread. It parses the command line, joins the work-dir group, starts the
+// copy worker, keeps the worker's share up to date (census every refresh interval and whenever the
+// directory changes), reports statistics, and turns every way of ending into cleanup and an honest
+// exit status.
+import { unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isatty } from 'node:tty';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { parseCommandLine, UsageError, type Options, type ProgramName } from './args.ts';
+import { listenFifo, readControlFile, tellFifo } from './control.ts';
+import { CopyShared, Phase, runCopy, type CopyConfig, type CopyOutcome } from './copy.ts';
+import { ShareGroup, type Census } from './share-group.ts';
+import { progressLine, RateMeter, statsLine } from './stats.ts';
+
+const VERSION = '0.1.0';
+export const EXIT = { ok: 0, usage: 1, setup: 2, read: 3, write: 4, epipe: 128 + 13 } as const;
+
+/** How long a signalled process waits for the worker to write out data it has already read. */
+const FLUSH_GRACE_MS = 500;
+
+function say(text: string): void {
+  try { writeSync(2, text); } catch { /* stderr gone: nothing to tell */ }
+}
+
+/** Worker-thread entry: the same bundle, started by `run` below. */
+export function runCopyWorker(): void {
+  const { config, buffers } = workerData as { config: CopyConfig; buffers: CopyShared['buffers'] };
+  parentPort!.postMessage(runCopy(config, new CopyShared(buffers)));
+}
+
+export async function main(argv: string[], name: ProgramName, workerUrl: URL): Promise<void> {
+  let command;
+  try {
+    command = await parseCommandLine(argv, name);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    say(`${name}: ${err.message}\n`);
+    process.exit(EXIT.usage);
+  }
+  switch (command.action) {
+    case 'help':
+      say(command.text);
+      return process.exit(EXIT.ok);
+    case 'version':
+      process.stdout.write(`${name} (svtools) ${VERSION}\n`);
+      return;
+    case 'tell':
+      try {
+        tellFifo(command.fifo, { rate: command.rate, verbose: command.verbose });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        say(`${name}: ${command.fifo}: ${e.code === 'ENXIO' ? 'no throttle is listening' : e.message}\n`);
+        process.exit(EXIT.setup);
+      }
+      return process.exit(EXIT.ok);
+    case 'run':
+      return run(name, command.options, workerUrl);
+  }
+}
+
+function run(name: ProgramName, o: Options, workerUrl: URL): void {
+  const shared = new CopyShared();
+  const meter = new RateMeter();
+  const timers: NodeJS.Timeout[] = [];
+  let group: ShareGroup | undefined;
+  let fifo: { close(): void } | undefined;
+  let aggregate = o.rate;
+  let census: Census = { peers: 1, totalWeight: o.weight, removed: 0 };
+  let verbose = o.verbose;
+  let finishing = false;
+  let signalled: NodeJS.Signals | undefined;
+  const showProgress = o.progress && isatty(2);
+
+  const snapshot = () => ({ bytes: shared.bytesOut, share: shared.rate, aggregate, peers: census.peers });
+  const printStats = () => say(statsLine(name, snapshot(), performance.now() - meter.started));
+
+  const finish = (code: number, signal?: NodeJS.Signals) => {
+    if (finishing) return;
+    finishing = true;
+    for (const t of timers) clearInterval(t);
+    group?.leave();
+    fifo?.close();
+    if (o.pidfile) try { unlinkSync(o.pidfile); } catch { /* already gone */ }
+    if (showProgress) say('\n');
+    if (verbose) printStats();
+    if (signal) {
+      // Die of the signal itself, as cat(1) would: the shell reports 128+N, and a worker blocked in
+      // read(2) cannot hold the exit up.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      setTimeout(() => process.exit(code), 1000).unref();
+      return;
+    }
+    process.exit(code);
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + osConstants.signals[signal];
+    if (signalled || shared.phase === Phase.Reading || shared.phase === Phase.Done) {
+      signalled = signal;
+      shared.abort();
+      return finish(code, signal);
+    }
+    signalled = signal;
+    shared.abort(); // the worker writes out what it has read, then reports
+    setTimeout(() => finish(code, signal), FLUSH_GRACE_MS).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGUSR1', printStats);
+
+  const apply = () => {
+    let share = (aggregate * o.weight) / census.totalWeight;
+    if (o.minBandwidth !== undefined) share = Math.max(share, o.minBandwidth);
+    if (share !== shared.rate) {
+      if (verbose && shared.rate) say(`${name}: share now ${Math.round(share)} B/s (${census.peers} processes)\n`);
+      shared.setRate(share);
+    }
+  };
+  const reloadControl = () => {
+    if (!o.controlFile) return;
+    try {
+      aggregate = readControlFile(o.controlFile, o.units) ?? o.rate;
+    } catch (err) {
+      say(`${name}: ${o.controlFile}: ${(err as Error).message}; keeping ${aggregate} B/s\n`);
+    }
+  };
+  let counting = false;
+  let again = false;
+  const recount = async () => {
+    if (!group || finishing) return apply();
+    if (counting) { again = true; return; }
+    counting = true;
+    try {
+      do {
+        again = false;
+        census = await group.census();
+        if (!finishing) apply();
+      } while (again);
+    } finally {
+      counting = false;
+    }
+  };
+  process.on('SIGHUP', () => { reloadControl(); void recount(); });
+
+  try {
+    if (o.pidfile) writeFileSync(o.pidfile, `${process.pid}\n`);
+    if (o.workDir) group = new ShareGroup(o.workDir, o.shareKey, o.weight);
+  } catch (err) {
+    say(`${name}: fatal: ${(err as Error).message}\n`);
+    return finish(EXIT.setup);
+  }
+  reloadControl();
+
+  void (async () => {
+    // The first census comes before the first byte, so a joiner never starts at the whole rate.
+    if (group) census = await group.census();
+    const share = () => Math.max((aggregate * o.weight) / census.totalWeight, o.minBandwidth ?? 0);
+    shared.setRate(share());
+    const config: CopyConfig = {
+      rate: share(), burst: o.burst, startFull: o.startFull, windowSec: o.windowSec,
+      blockSize: o.blockSize, stopAfter: o.stopAfter,
+    };
+    const worker = new Worker(workerUrl, { workerData: { config, buffers: shared.buffers } });
+    worker.on('message', (outcome: CopyOutcome) => {
+      const signalCode = signalled ? 128 + osConstants.signals[signalled] : 0;
+      switch (outcome.kind) {
+        case 'eof':
+        case 'stopped':
+          return finish(signalled ? signalCode : EXIT.ok, signalled);
+        case 'aborted':
+          return finish(signalCode, signalled);
+        case 'epipe':
+          return finish(EXIT.epipe);
+        case 'read-error':
+          say(`${name}: read error: ${outcome.message}\n`);
+          return finish(signalled ? signalCode : EXIT.read, signalled);
+        case 'write-error':
+          say(`${name}: write error: ${outcome.message}\n`);
+          return finish(signalled ? signalCode : EXIT.write, signalled);
+      }
+    });
+    worker.on('error', (err) => {
+      say(`${name}: copy failed: ${err.message}\n`);
+      finish(EXIT.write);
+    });
+
+    group?.watch(() => void recount());
+    timers.push(setInterval(() => { reloadControl(); void recount(); }, o.refreshMs));
+    if (o.statsIntervalMs) timers.push(setInterval(printStats, o.statsIntervalMs));
+    if (showProgress) {
+      timers.push(setInterval(() => {
+        const s = snapshot();
+        say(`\r${progressLine(s, meter.rate(s.bytes), performance.now() - meter.started, o.size)}\x1b[K`);
+      }, 250));
+    }
+    if (o.listenFifo) {
+      try {
+        fifo = await listenFifo(o.listenFifo, (m) => {
+          if (m.verbose !== undefined) verbose = m.verbose;
+          if (m.rate !== undefined) { aggregate = m.rate; apply(); }
+        });
+      } catch (err) {
+        say(`${name}: fatal: ${o.listenFifo}: ${(err as Error).message}\n`);
+        finish(EXIT.setup);
+      }
+    }
+  })();
+}
