@@ -54,6 +54,8 @@ export class RotatingFile {
   /** The last byte written to the active file is not a newline. */
   midLine = false;
   private unsynced = false;
+  /** A file was opened: point the link at it and purge, once the pending bytes are written. */
+  private unsettled = false;
   readonly own: RegExp;
 
   constructor(private readonly o: RotatingFileOptions) {
@@ -99,9 +101,18 @@ export class RotatingFile {
         }
         if (this.o.fsync === 'always') this.sync();
       }
+      this.settle();
     } catch (err) {
       throw new WriteFailure(err, off);
     }
+  }
+
+  /** Link and purge come after the write: the bytes just read are the ones a crash would lose. */
+  private settle(): void {
+    if (!this.unsettled || !this.active) return;
+    this.unsettled = false;
+    this.link(this.active);
+    this.purge();
   }
 
   /** How many bytes from `off` go into the active file before a rotation point. */
@@ -159,6 +170,7 @@ export class RotatingFile {
       if (create || this.forced) this.rotate(now);
       else this.closeFile(true);
     }
+    this.settle();
   }
 
   private rotate(now: number): void {
@@ -182,8 +194,7 @@ export class RotatingFile {
     this.size = fs.fstatSync(fd).size;
     this.rotateDue = false;
     this.forced = false;
-    this.link(g.file);
-    this.purge(now);
+    this.unsettled = true;
   }
 
   private lastGeneration(name: string): { generation: number; file: string } {
@@ -238,6 +249,7 @@ export class RotatingFile {
   reopen(): void {
     this.closeFile(false);
     this.open(this.o.clock.now());
+    this.settle();
   }
 
   /** Exit: fsync (unless --fsync never) and close. */

@@ -204,4 +204,25 @@ describe('relaxlogs', () => {
     expect((await r.exited).code).toBe(0);
     expect(fs.readFileSync(current(d), 'utf8')).toBe(lines);
   });
+
+  it('disk full (a small tmpfs): pauses, retries, and writes every line once, in order', async () => {
+    const mnt = dir();
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status !== 0) {
+      console.warn('skipped: cannot mount a tmpfs here (needs root)');
+      return;
+    }
+    cleanups.unshift(() => { spawnSync('umount', ['-l', mnt]); });
+    const filler = path.join(mnt, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(200 * 1024));
+    const d = path.join(mnt, 'log');
+    const r = start(['--log-dir', d, '--retry-interval', '100ms']);
+    const lines = Array.from({ length: 10_000 }, (_, i) => `disk line ${i}\n`).join('');
+    r.child.stdin!.write(lines);
+    await waitFor('the write error', () => r.stderr().includes('out of disk space'));
+    expect(r.child.exitCode).toBeNull();
+    fs.rmSync(filler);
+    r.child.stdin!.end();
+    expect((await r.exited).code).toBe(0);
+    expect(fs.readFileSync(current(d), 'utf8')).toBe(lines);
+  });
 });
