@@ -6,8 +6,8 @@ import { readSync, writeSync } from 'node:fs';
 import { TokenBucket, WindowLimiter, type Limiter } from './limiter.ts';
 import type { Burst } from './units.ts';
 
+/** Everything but the rate, which the main thread keeps in the shared memory from the start. */
 export interface CopyConfig {
-  rate: number;
   burst: Burst;
   startFull: boolean;
   windowSec: number | undefined;
@@ -63,8 +63,8 @@ export type CopyOutcome =
   | { kind: 'read-error' | 'write-error' | 'epipe'; message: string };
 
 class IoError extends Error {
-  constructor(readonly side: 'read' | 'write', readonly cause: NodeJS.ErrnoException) {
-    super(cause.message);
+  constructor(readonly side: 'read' | 'write', readonly error: NodeJS.ErrnoException) {
+    super(error.message);
   }
 }
 
@@ -77,9 +77,8 @@ function isRetryable(err: unknown): boolean {
 export function runCopy(config: CopyConfig, shared: CopyShared, inFd = 0, outFd = 1): CopyOutcome {
   const { ints, nums } = shared;
   const now = () => performance.now();
-  nums[RATE] = config.rate;
   let gen = Atomics.load(ints, GEN);
-  let rate = config.rate;
+  let rate = nums[RATE]!;
   const limiter: Limiter = config.windowSec
     ? new WindowLimiter(rate, config.windowSec, now())
     : new TokenBucket(rate, config.burst, config.startFull, now());
@@ -153,7 +152,7 @@ export function runCopy(config: CopyConfig, shared: CopyShared, inFd = 0, outFd 
   } catch (err) {
     if (!(err instanceof IoError)) throw err;
     if (err.side === 'read') return { kind: 'read-error', message: err.message };
-    if (err.cause.code === 'EPIPE') return { kind: 'epipe', message: err.message };
+    if (err.error.code === 'EPIPE') return { kind: 'epipe', message: err.message };
     return { kind: 'write-error', message: err.message };
   } finally {
     Atomics.store(ints, PHASE, Phase.Done);

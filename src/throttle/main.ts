@@ -153,12 +153,13 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
   reloadControl();
 
   void (async () => {
-    // The first census comes before the first byte, so a joiner never starts at the whole rate.
+    // Watch first, so that no peer joining during the first census goes unnoticed; the first census
+    // comes before the first byte, so a joiner never starts at the whole rate.
+    group?.watch(() => void recount());
     if (group) census = await group.census();
-    const share = () => Math.max((aggregate * o.weight) / census.totalWeight, o.minBandwidth ?? 0);
-    shared.setRate(share());
+    apply();
     const config: CopyConfig = {
-      rate: share(), burst: o.burst, startFull: o.startFull, windowSec: o.windowSec,
+      burst: o.burst, startFull: o.startFull, windowSec: o.windowSec,
       blockSize: o.blockSize, stopAfter: o.stopAfter,
     };
     const worker = new Worker(workerUrl, { workerData: { config, buffers: shared.buffers } });
@@ -185,7 +186,6 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
       finish(EXIT.write);
     });
 
-    group?.watch(() => void recount());
     timers.push(setInterval(() => { reloadControl(); void recount(); }, o.refreshMs));
     if (o.statsIntervalMs) timers.push(setInterval(printStats, o.statsIntervalMs));
     if (showProgress) {
