@@ -45,6 +45,7 @@ export class Framer {
     }
     let pos = 0;
     const n = chunk.length;
+    if (label !== null && this.atLineStart && !this.dropping) pos = this.wholeLines(chunk, label, limited ? maxLine : Infinity);
     while (pos < n) {
       if (this.dropping) {
         const nl = chunk.indexOf(NL, pos);
@@ -77,6 +78,26 @@ export class Framer {
       }
       pos = end;
     }
+  }
+
+  /** The hot loop: labels and copies complete lines while they fit; returns where it stopped, at a
+   * line start. (TypedArray.set beats Buffer.copy for 100-byte lines.) */
+  private wholeLines(chunk: Buffer, label: Buffer, maxLine: number): number {
+    const out = this.out;
+    const labelLength = label.length;
+    let used = this.used;
+    let pos = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NL, pos);
+      if (nl < 0 || nl - pos > maxLine || used + labelLength + nl + 1 - pos > out.length) break;
+      out.set(label, used);
+      used += labelLength;
+      out.set(chunk.subarray(pos, nl + 1), used);
+      used += nl + 1 - pos;
+      pos = nl + 1;
+    }
+    this.used = used;
+    return pos;
   }
 
   /** Ends a partial line (end of input, or TERM after the last-line timeout). */
