@@ -3,7 +3,7 @@
 // they start in about the time of `node -e 0`; long-running programs become ESM files that import
 // their dependencies (yargs, pino) from node_modules at run time.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,6 @@ const dist = join(root, 'dist');
 const HOT_CLIENTS = new Set(['svc', 'svstat', 'svok', 'svwait', 'svcheck']);
 
 const entries = readdirSync(cliDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
-rmSync(dist, { recursive: true, force: true });
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning' };
 await Promise.all(entries.map((name) => {

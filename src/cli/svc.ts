@@ -1,0 +1,5 @@
+// svc: thin entry point; the program is src/control/svc.ts.
+import { finishClient } from '../control/result.ts';
+import { svc } from '../control/svc.ts';
+
+finishClient(svc(process.argv.slice(2)));

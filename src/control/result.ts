@@ -1,0 +1,29 @@
+import { writeSync } from 'node:fs';
+
+/** What a control client prints and returns; kept apart from printing so tests can call it in-process. */
+export interface ClientResult {
+  /** Lines for stdout, without newlines. */
+  out: string[];
+  /** Lines for stderr, without newlines. */
+  err: string[];
+  code: number;
+}
+
+function writeLines(fd: number, lines: string[]): void {
+  if (lines.length === 0) return;
+  const buf = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  for (let off = 0; off < buf.length;) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return; // a closed pipe: nobody to tell
+    }
+  }
+}
+
+/** Prints a result synchronously (so nothing is lost to process.exit) and exits with its code. */
+export function finishClient(result: ClientResult): never {
+  writeLines(1, result.out);
+  writeLines(2, result.err);
+  process.exit(result.code);
+}
