@@ -1,0 +1,151 @@
+// Signals, EPIPE, error exits, both program names and their flag forms, and live rate changes.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { achievedRate, bytesBetween, cleanup, feed, lockFiles, SABO, startSabo, tempDir, THROTTLE, track, waitFor } from './helpers.ts';
+
+afterEach(cleanup);
+
+const pattern = randomBytes(1 << 20);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function runSync(program: string, args: string[], input = '') {
+  return spawnSync(program, args, { input, encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('signals and broken pipes', () => {
+  it('TERM interrupts a read from an idle upstream at once, removes the lock file, exits 143', async () => {
+    const dir = tempDir();
+    const run = startSabo(['--max-bandwidth', '1M', '--work-dir', dir]);
+    run.child.stdin!.write('some');
+    await waitFor('output', () => run.bytes() === 4);
+    const t = performance.now();
+    run.child.kill('SIGTERM');
+    expect(await run.done).toBe(143);
+    expect(performance.now() - t).toBeLessThan(1500);
+    expect(lockFiles(dir)).toEqual([]);
+  });
+
+  it('INT during a wait for tokens writes out what was read, removes the lock, exits 130', async () => {
+    const dir = tempDir();
+    const run = startSabo(['--max-bandwidth', '20K', '--work-dir', dir]);
+    void feed(run.child.stdin!, pattern, 10_000_000, false);
+    await waitFor('output', () => run.bytes() > 10_000);
+    const t = performance.now();
+    run.child.kill('SIGINT');
+    expect(await run.done).toBe(130);
+    expect(performance.now() - t).toBeLessThan(1500);
+    expect(lockFiles(dir)).toEqual([]);
+  });
+
+  it('EPIPE downstream removes the lock file and exits 141 (Go sabo leaves its lock behind)', async () => {
+    const dir = tempDir();
+    const run = startSabo(['--max-bandwidth', '10M', '--work-dir', dir]);
+    void feed(run.child.stdin!, pattern, 100_000_000, false);
+    await waitFor('output', () => run.bytes() > 0);
+    run.child.stdout!.destroy();
+    expect(await run.done).toBe(141);
+    expect(lockFiles(dir)).toEqual([]);
+  });
+
+  it('exits 3 on a read error and 4 on a write error, never 0', async () => {
+    const dir = tempDir();
+    const dirFd = openSync(dir, 'r');
+    const r = spawnSync(SABO, ['--max-bandwidth', '1M'], { stdio: [dirFd, 'pipe', 'pipe'], encoding: 'utf8' });
+    closeSync(dirFd);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/read error/);
+    const full = openSync('/dev/full', 'w');
+    const w = spawnSync(SABO, ['--max-bandwidth', '100M'], { input: 'x'.repeat(1000), stdio: ['pipe', full, 'pipe'], encoding: 'utf8' });
+    closeSync(full);
+    expect(w.status).toBe(4);
+    expect(w.stderr).toMatch(/write error/);
+  });
+});
+
+describe('command line', () => {
+  it('rejects bad usage with 1 and an unusable work dir with 2', () => {
+    expect(runSync(SABO, ['--max-bandwidth', 'abc']).status).toBe(1);
+    expect(runSync(SABO, []).status).toBe(1);
+    expect(runSync(SABO, ['--max-bandwidth', '1M', '2M']).status).toBe(1);
+    expect(runSync(SABO, ['--max-bandwidth', '1M', '--bogus']).status).toBe(1);
+    const missing = runSync(SABO, ['--max-bandwidth', '1M', '--work-dir', '/nonexistent/dir']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nonexistent/);
+  });
+
+  it('-v is the version as sabo and verbose as throttle; -V is the version under both names', () => {
+    expect(runSync(SABO, ['-v']).stdout).toMatch(/^sabo \(svtools\) \d/);
+    expect(runSync(THROTTLE, ['-V']).stdout).toMatch(/^throttle \(svtools\) \d/);
+    const v = runSync(THROTTLE, ['-v', '100k'], 'hello');
+    expect(v.status).toBe(0);
+    expect(v.stdout).toBe('hello');
+    expect(v.stderr).toMatch(/^throttle: 5 B in/m);
+  });
+
+  it('takes throttle\'s LIMIT with unit flags, grouped flags, -s512, and pv\'s -L', async () => {
+    // -K 50 = 51,200 B/s; 100 kB take about 2 s.
+    const t = startSabo(['-qK', '-s512', '50'], THROTTLE);
+    void feed(t.child.stdin!, pattern, 100_000);
+    expect(await t.done).toBe(0);
+    expect(t.bytes()).toBe(100_000);
+    const rate = achievedRate(t.chunks);
+    expect(rate).toBeGreaterThan(51_200 * 0.85);
+    expect(rate).toBeLessThan(51_200 * 1.05);
+    expect(Math.max(...t.chunks.map(([, n]) => n))).toBeLessThanOrEqual(512);
+    // pv: -L 100k --units iec is 102,400 B/s; 200 kB in about 2 s.
+    const p = startSabo(['-L', '100k', '--units', 'iec']);
+    void feed(p.child.stdin!, pattern, 200_000);
+    expect(await p.done).toBe(0);
+    expect(achievedRate(p.chunks)).toBeLessThan(102_400 * 1.05);
+    expect(achievedRate(p.chunks)).toBeGreaterThan(102_400 * 0.85);
+  });
+});
+
+describe('live rate changes', () => {
+  it('follows a control file at each refresh and on HUP', async () => {
+    const dir = tempDir();
+    const control = join(dir, 'max-bandwidth');
+    writeFileSync(control, '2M\n');
+    const run = startSabo(['--max-bandwidth', '1M', '--control-file', control, '--refresh-interval', '10s',
+      '--pidfile', join(dir, 'pid')]);
+    void feed(run.child.stdin!, pattern, 50_000_000, false);
+    await waitFor('pidfile', () => existsSync(join(dir, 'pid')));
+    expect(readFileSync(join(dir, 'pid'), 'utf8').trim()).toBe(String(run.child.pid));
+    await sleep(1500);
+    let t = performance.now();
+    expect(bytesBetween(run.chunks, t - 1000, t)).toBeGreaterThan(1_700_000);
+    writeFileSync(control, '500K\n');
+    run.child.kill('SIGHUP');
+    await sleep(1300);
+    t = performance.now();
+    const slow = bytesBetween(run.chunks, t - 1000, t);
+    expect(slow).toBeGreaterThan(400_000);
+    expect(slow).toBeLessThan(600_000);
+    run.child.kill('SIGTERM');
+    expect(await run.done).toBe(143);
+    expect(existsSync(join(dir, 'pid'))).toBe(false);
+  });
+
+  it('throttle -t FIFO changes the rate of throttle -l FIFO', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'ctl');
+    const run = startSabo(['-l', fifo, '-K', '1000'], THROTTLE);
+    void feed(run.child.stdin!, pattern, 50_000_000, false);
+    await waitFor('output', () => run.bytes() > 0);
+    await waitFor('fifo', () => existsSync(fifo));
+    const tell = spawn(THROTTLE, ['-t', fifo, '-K', '200'], { stdio: 'ignore' });
+    track(tell);
+    expect(await new Promise((r) => tell.on('close', r))).toBe(0);
+    await sleep(1300);
+    const t = performance.now();
+    const got = bytesBetween(run.chunks, t - 1000, t);
+    expect(got).toBeGreaterThan(204_800 * 0.8);
+    expect(got).toBeLessThan(204_800 * 1.2);
+    run.child.kill('SIGTERM');
+    expect(await run.done).toBe(143);
+    expect(runSync(THROTTLE, ['-t', join(dir, 'nobody'), '100']).status).toBe(2);
+  });
+});
