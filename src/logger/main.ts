@@ -6,6 +6,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { tryFlockSync } from '../protocol/flock.ts';
 import { djbErrorText } from '../protocol/errors.ts';
+import { AfterClose } from './after-close.ts';
 import { Framer, type LongLines } from './framer.ts';
 import { readInput, type Input } from './input.ts';
 import { Periods } from './period.ts';
@@ -44,6 +45,9 @@ export interface LoggerOptions {
   onWriteError: 'retry' | 'exit';
   retryInterval: number;
   tee: boolean;
+  compress: boolean;
+  /** '' = none. */
+  processor: string;
   fileMode: number;
   dirMode: number;
   lock: boolean;
@@ -86,12 +90,17 @@ export function runLogger(o: LoggerOptions): void {
       }
       if (!tryFlockSync(fd)) fatal(`unable to lock directory ${dir}: lock busy`);
     }
+    const afterClose = new AfterClose({
+      compress: o.compress, processor: o.processor, retryInterval: o.retryInterval, warn: (m) => log.warn(m),
+    });
     sink = new RotatingFile({
       dir, periods, clock: SYSTEM_CLOCK, linkName: o.linkName, rotationSize: o.rotationSize,
       retention: { maxAge: o.maxAge, count: o.rotationCount, totalSize: o.maxTotalSize },
       fsync: o.fsync, fileMode: o.fileMode, dirMode: o.dirMode,
       onPurged: (names) => log.info({ deleted: names }, 'purged'),
+      ...(afterClose.enabled ? { onClosed: (file: string) => afterClose.add(file) } : {}),
     });
+    afterClose.recover(dir, sink.own, sink.appendTarget);
   }
 
   const stats = { bytesIn: 0, bytesOut: 0, writeErrors: 0, startedAt: new Date().toISOString() };
@@ -168,9 +177,18 @@ export function runLogger(o: LoggerOptions): void {
     process.exit(EXIT_OK);
   };
 
+  let tee = o.tee;
   const onData = (chunk: Buffer): void => {
     stats.bytesIn += chunk.length;
-    if (o.tee) writeAllSync(1, chunk);
+    if (tee) {
+      try {
+        writeAllSync(1, chunk);
+      } catch (err) {
+        // The copy is a convenience: a closed stdout must not stop the log.
+        tee = false;
+        log.warn(`--tee: unable to write to stdout: ${djbErrorText(err instanceof WriteFailure ? err.error : err)}; copy stopped`);
+      }
+    }
     framer.push(chunk, stamp === null ? null : stamp(Date.now()));
     if (o.flushInterval === 0 || stopping) framer.flush();
     else if (flushTimer === null && framer.pending > 0) {
@@ -193,6 +211,7 @@ export function runLogger(o: LoggerOptions): void {
   process.on('SIGALRM', () => { framer.flush(); sink.requestRotation(); guard(() => sink.tick(false)); });
   process.on('SIGUSR1', () => log.info({ ...stats, activeFile: sink.active, failing, queued: queue.length }, 'stats'));
   process.on('SIGPIPE', () => {});
+  process.on('uncaughtException', (err) => fatal(`internal error: ${err.stack ?? err.message}`));
 
   if (o.logDir !== null) {
     setInterval(() => guard(() => sink.purge()), o.purgeInterval || 3_600_000).unref();

@@ -197,17 +197,29 @@ export class RotatingFile {
     this.unsettled = true;
   }
 
+  /** The generation to append to: the highest existing one, or the next if that one was already
+   * compressed (appending to FILE while FILE.gz exists would later clobber FILE.gz). */
   private lastGeneration(name: string): { generation: number; file: string } {
     let generation = 0;
+    let compressed = false;
     const prefix = `${name}.`;
     let entries: string[] = [];
     try { entries = fs.readdirSync(this.o.dir); } catch { /* created at open */ }
     for (const e of entries) {
-      if (!e.startsWith(prefix)) continue;
-      const rest = e.slice(prefix.length);
-      if (/^\d+$/.test(rest)) generation = Math.max(generation, Number(rest));
+      if (e !== name && !e.startsWith(prefix)) continue;
+      const m = /^(?:\.(\d+))?(\.gz)?$/.exec(e.slice(name.length));
+      if (!m) continue;
+      const g = Number(m[1] ?? 0);
+      if (g > generation) { generation = g; compressed = false; }
+      if (g === generation) compressed = m[2] !== undefined && !entries.includes(generationFile(name, g));
     }
+    if (compressed) generation++;
     return { generation, file: generationFile(name, generation) };
+  }
+
+  /** The file this run would append to now (kept out of start-up compression). */
+  get appendTarget(): string {
+    return this.lastGeneration(this.o.periods.at(this.o.clock.now()).name).file;
   }
 
   /** Points the link at `target`: a fresh temporary link renamed over it, so it is never missing. */

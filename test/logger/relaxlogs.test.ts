@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tryFlockSync } from '../../src/protocol/flock.ts';
 import { RELAXLOGS, readIfExists, tempDir, waitFor } from './helpers.ts';
@@ -224,5 +225,42 @@ describe('relaxlogs', () => {
     r.child.stdin!.end();
     expect((await r.exited).code).toBe(0);
     expect(fs.readFileSync(current(d), 'utf8')).toBe(lines);
+  });
+
+  it('--compress gzip compresses closed files (and what a killed run left), --processor runs on each', async () => {
+    const d = dir();
+    fs.writeFileSync(path.join(d, 'log.202001010000'), 'left by a crash\n');
+    fs.writeFileSync(path.join(d, 'log.202001010000.gz.tmp'), 'half');
+    const r = start(['--log-dir', d, '--compress', 'gzip', '--max-age', '0', '--processor', 'cat > "$RELAXLOGS_FILE.seen"']);
+    r.child.stdin!.write('one\n');
+    await waitFor('first line', () => readIfExists(current(d)) === 'one\n');
+    const first = fs.readlinkSync(current(d));
+    r.child.kill('SIGALRM');
+    await waitFor('compressed file', () => fs.existsSync(path.join(d, `${first}.gz`)) && !fs.existsSync(path.join(d, first)));
+    await waitFor('processor output', () => fs.existsSync(path.join(d, `${first}.gz.seen`)));
+    await waitFor('recovered file', () => fs.existsSync(path.join(d, 'log.202001010000.gz')));
+    r.child.stdin!.end('two\n');
+    expect((await r.exited).code).toBe(0);
+    expect(zlib.gunzipSync(fs.readFileSync(path.join(d, `${first}.gz`))).toString()).toBe('one\n');
+    expect(zlib.gunzipSync(fs.readFileSync(path.join(d, `${first}.gz.seen`))).toString()).toBe('one\n');
+    expect(zlib.gunzipSync(fs.readFileSync(path.join(d, 'log.202001010000.gz'))).toString()).toBe('left by a crash\n');
+    expect(fs.existsSync(path.join(d, 'log.202001010000.gz.tmp'))).toBe(false);
+    expect(fs.readFileSync(current(d), 'utf8')).toBe('two\n');
+  });
+
+  it('USR1 prints statistics on stderr; --rotation-count keeps N files', async () => {
+    const d = dir();
+    const r = start(['--log-dir', d, '--rotation-count', '2', '--max-age', '0']);
+    for (let i = 0; i < 3; i++) {
+      r.child.stdin!.write(`line ${i}\n`);
+      await waitFor(`line ${i}`, () => readIfExists(current(d)) === `line ${i}\n`);
+      r.child.kill('SIGALRM');
+      await waitFor('rotation', () => !fs.existsSync(current(d)) || readIfExists(current(d)) === '');
+    }
+    r.child.kill('SIGUSR1');
+    await waitFor('stats', () => r.stderr().includes('"bytesIn":21'));
+    r.child.stdin!.end();
+    expect((await r.exited).code).toBe(0);
+    expect(logFiles(d).length).toBe(2);
   });
 });

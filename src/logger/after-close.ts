@@ -1,0 +1,85 @@
+// Work on files that rotation has closed, one at a time, off the data path: gzip (--compress) and
+// an operator's command (--processor, multilog's `!`). gzip writes FILE.gz.tmp, fsyncs it, renames
+// it to FILE.gz and only then removes FILE, so a crash at any point leaves FILE or FILE.gz whole;
+// the next start finishes the job (see `recover`).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+
+export interface AfterCloseOptions {
+  compress: boolean;
+  /** Shell command run with the closed file on stdin and its path in $RELAXLOGS_FILE; '' = none. */
+  processor: string;
+  retryInterval: number;
+  warn: (message: string) => void;
+}
+
+export class AfterClose {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: AfterCloseOptions) {}
+
+  get enabled(): boolean {
+    return this.o.compress || this.o.processor !== '';
+  }
+
+  /** Queues `file` (an absolute path just closed). */
+  add(file: string): void {
+    this.chain = this.chain.then(() => this.handle(file));
+  }
+
+  /** Start-up: remove half-written .gz.tmp files and compress what a previous run left closed but
+   * uncompressed (every own file but the one this run appends to). */
+  recover(dir: string, own: RegExp, keep: string): void {
+    if (!this.o.compress) return;
+    let names: string[];
+    try { names = fs.readdirSync(dir); } catch { return; }
+    for (const n of names) if (n.endsWith('.gz.tmp') && own.test(n.slice(0, -4))) fs.rmSync(path.join(dir, n), { force: true });
+    for (const n of names) {
+      if (!own.test(n) || n.endsWith('.gz') || n === keep) continue;
+      if (names.includes(`${n}.gz`)) fs.rmSync(path.join(dir, n), { force: true });
+      else this.add(path.join(dir, n));
+    }
+  }
+
+  private async handle(file: string): Promise<void> {
+    let result = file;
+    if (this.o.compress) {
+      try {
+        result = await gzipFile(file);
+      } catch (err) {
+        this.o.warn(`unable to compress ${file}: ${(err as Error).message}; left uncompressed`);
+      }
+    }
+    if (this.o.processor) await this.process(result);
+  }
+
+  private async process(file: string): Promise<void> {
+    for (;;) {
+      const code = await new Promise<number | null>((resolve) => {
+        let fd: number;
+        try { fd = fs.openSync(file, 'r'); } catch { resolve(0); return; } // purged meanwhile
+        const child = spawn('sh', ['-c', this.o.processor], { stdio: [fd, 2, 2], env: { ...process.env, RELAXLOGS_FILE: file } });
+        fs.closeSync(fd);
+        child.on('error', () => resolve(null));
+        child.on('close', (c) => resolve(c));
+      });
+      if (code === 0) return;
+      this.o.warn(`processor failed on ${file} (exit ${code}); retrying in ${this.o.retryInterval} ms`);
+      await new Promise((r) => setTimeout(r, this.o.retryInterval).unref());
+    }
+  }
+}
+
+async function gzipFile(file: string): Promise<string> {
+  const gz = `${file}.gz`;
+  const tmp = `${gz}.tmp`;
+  await pipeline(fs.createReadStream(file), zlib.createGzip(), fs.createWriteStream(tmp));
+  const fd = fs.openSync(tmp, 'r');
+  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  fs.renameSync(tmp, gz);
+  fs.unlinkSync(file);
+  return gz;
+}
