@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SABO = join(ROOT, 'bin', 'sabo');
@@ -36,6 +36,8 @@ export interface Run {
   sha256(): string;
   bytes(): number;
   stderr(): string;
+  /** The output itself, when started with `keep`. */
+  chunksData(): Buffer[];
   /** Exit status as a shell reports it: 128+N when killed by signal N. */
   done: Promise<number>;
 }
@@ -44,22 +46,24 @@ export function track(child: ChildProcess): void {
   started.add(child);
 }
 
-/** Starts `bin/sabo` (or another program) with piped stdin and stdout. */
-export function startSabo(args: string[], program = SABO): Run {
-  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts `bin/sabo` (or another program) with piped stdout, and stdin piped from the test or given. */
+export function startSabo(args: string[], program = SABO, stdin: 'pipe' | Readable = 'pipe', keep = false): Run {
+  const child = spawn(program, args, { stdio: [stdin, 'pipe', 'pipe'] });
   track(child);
   const t0 = performance.now();
   const hash = createHash('sha256');
   let bytes = 0;
   let stderr = '';
   const chunks: [number, number][] = [];
+  const data: Buffer[] = [];
   child.stdout!.on('data', (c: Buffer) => {
+    if (keep) data.push(c);
     bytes += c.length;
     hash.update(c);
     chunks.push([performance.now(), c.length]);
   });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-  child.stdin!.on('error', () => { /* EPIPE when sabo exits first: the test looks at the status */ });
+  child.stdin?.on('error', () => { /* EPIPE when sabo exits first: the test looks at the status */ });
   const done = new Promise<number>((resolve) => {
     child.on('close', (code, signal) => resolve(signal ? 128 + osConstants.signals[signal] : code!));
   });
@@ -69,6 +73,7 @@ export function startSabo(args: string[], program = SABO): Run {
     sha256: () => (digest ??= hash.digest('hex')),
     bytes: () => bytes,
     stderr: () => stderr,
+    chunksData: () => data,
   };
 }
 
