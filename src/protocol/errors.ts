@@ -41,7 +41,7 @@ const DJB_ERROR_TEXT: Record<string, string> = {
   EMLINK: 'too many links',
   EDOM: 'input out of range',
   ERANGE: 'output out of range',
-  ELOOP: 'too many symbolic links',
+  ELOOP: 'symbolic link loop',
   ENAMETOOLONG: 'file name too long',
   ENOTEMPTY: 'directory not empty',
   EDQUOT: 'disk quota exceeded',

@@ -1,0 +1,121 @@
+// Test plumbing: a temporary directory per test, polling with deadlines, and cleanup of every
+// process a test starts (by pid or process group, never by name).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeStatus } from '../../src/protocol/status.ts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(ROOT, 'bin');
+
+export function bin(name: string): string {
+  return join(BIN, name);
+}
+
+/** True when daemontools' own binaries are installed (the interop peer). */
+export const HAVE_DAEMONTOOLS = spawnSync('sh', ['-c', 'command -v supervise && command -v svstat'], { stdio: 'ignore' }).status === 0;
+export const DAEMONTOOLS_SKIP_REASON = 'daemontools is not installed (apt-get install daemontools): interop tests skipped';
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  // A zombie still answers kill(0); read its state instead (see node.md, PID 1 section).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pid recorded in DIR/supervise/status, 0 when down or unreadable. */
+export function statusPid(dir: string): number {
+  try {
+    return decodeStatus(readFileSync(join(dir, 'supervise/status')))?.pid ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+export class Sandbox {
+  readonly root: string;
+  private readonly children: ChildProcess[] = [];
+  private readonly serviceDirs: string[] = [];
+  private readonly extraPids: number[] = [];
+
+  constructor() {
+    this.root = mkdtempSync(join(tmpdir(), 'svtools-test-'));
+  }
+
+  path(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+
+  /** Creates a service directory with an executable `run` script. */
+  service(name: string, runScript: string, options: { down?: boolean } = {}): string {
+    const dir = this.path(name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'run'), runScript);
+    chmodSync(join(dir, 'run'), 0o755);
+    if (options.down) writeFileSync(join(dir, 'down'), '');
+    this.serviceDirs.push(dir);
+    return dir;
+  }
+
+  /** Starts a long-running process in its own process group, stopped at cleanup. */
+  spawn(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess & { output: () => string } {
+    const child = spawn(command, args, { cwd: options.cwd ?? this.root, env: options.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { output += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { output += d; });
+    this.children.push(child);
+    return Object.assign(child, { output: () => output });
+  }
+
+  /** Registers a pid (e.g. a service a supervise left running) to be killed at cleanup. */
+  track(pid: number): void {
+    if (pid > 0) this.extraPids.push(pid);
+  }
+
+  cleanup(): void {
+    const pids = new Set<number>(this.extraPids);
+    for (const dir of this.serviceDirs) {
+      pids.add(statusPid(dir));
+      pids.add(statusPid(join(dir, 'log')));
+    }
+    for (const child of this.children) if (child.pid) pids.add(child.pid);
+    pids.delete(0);
+    for (const pid of pids) {
+      // Each is its own process group leader here (setsid by our supervise, detached by spawn);
+      // fall back to the pid alone for daemontools' children, which share supervise's group.
+      for (const target of [-pid, pid]) {
+        try { process.kill(target, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
