@@ -1,0 +1,65 @@
+// svtools' extended status, `SERVICE/supervise/status.json`, beside daemontools' 18-byte `status`
+// (which stays byte-identical). It carries what daemontools' format has no room for: readiness,
+// restart counts, the last exit, backoff, and the identity of the running child (pid plus its start
+// time in /proc/PID/stat) so that a new svscan can adopt a service left running by a killed one.
+// Written atomically (status.json.new + rename), on state changes only. Readers must accept a
+// missing file (a daemontools supervise, or an older svtools) and unknown extra fields.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './service-dir.ts';
+
+export const EXTENDED_STATUS_FILE = 'status.json';
+export const EXTENDED_STATUS_VERSION = 1;
+
+export interface LastExit {
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  /** Signal name without SIG ("TERM"), or null. */
+  signal: string | null;
+  /** Unix epoch milliseconds. */
+  at: number;
+}
+
+export interface ExtendedStatus {
+  version: number;
+  /** Pid of ./run, 0 when down (the same as in `status`). */
+  pid: number;
+  /** Process group of ./run (its own: supervise starts it with setsid), 0 when down. */
+  pgid: number;
+  /** Field 22 of /proc/PID/stat (start time in clock ticks since boot): pid + this identify the child. */
+  pidStartTicks: number | null;
+  /** Epoch ms of the last start or exit (the same instant as in `status`). */
+  since: number;
+  /** Epoch ms when the service said it was ready (notification-fd), null when not (yet) ready. */
+  readySince: number | null;
+  /** Starts after the first one since this supervise took charge. */
+  restarts: number;
+  lastExit: LastExit | null;
+  /** Epoch ms of the next start while a restart is being delayed, else null. */
+  backoffUntil: number | null;
+  /** True when the running child was adopted from an earlier supervisor rather than started by us. */
+  adopted: boolean;
+  /** Processes left in the service's process group after ./run exited, at the last exit. */
+  leftovers: number;
+}
+
+export function extendedStatusPath(superviseDir: string): string {
+  return join(superviseDir, EXTENDED_STATUS_FILE);
+}
+
+export function writeExtendedStatus(superviseDir: string, status: ExtendedStatus): void {
+  const path = extendedStatusPath(superviseDir);
+  writeFileAtomic(`${path}.new`, path, `${JSON.stringify(status)}\n`);
+}
+
+/** The extended status, or undefined when there is none (daemontools' supervise) or it is unreadable. */
+export function readExtendedStatus(superviseDir: string): ExtendedStatus | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(extendedStatusPath(superviseDir), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as ExtendedStatus).version !== EXTENDED_STATUS_VERSION) return undefined;
+  return parsed as ExtendedStatus;
+}
