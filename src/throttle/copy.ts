@@ -95,8 +95,9 @@ export function runCopy(config: CopyConfig, shared: CopyShared, inFd = 0, outFd 
       limiter.setRate(rate, now());
     }
   };
-  // At most 10 ms of the share per write, so that no 1-second window sees more than ~1% extra.
-  const pieceSize = () => Math.max(1, Math.floor(Math.min(config.blockSize, limiter.capacity, rate / 100)));
+  // At most 2.5 ms of the share per write: a 1-second window can see one write beyond the limit,
+  // and that write is then 0.25 % of it.
+  const pieceSize = () => Math.max(1, Math.floor(Math.min(config.blockSize, limiter.capacity, rate / 400)));
 
   const retrying = <T>(side: 'read' | 'write', op: () => T): T | undefined => {
     for (let backoff = 1; ; backoff = Math.min(backoff * 2, 20)) {
