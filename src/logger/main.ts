@@ -169,12 +169,13 @@ export function runLogger(o: LoggerOptions): void {
   const framer = new Framer({ maxLine: o.maxLine, longLines: o.longLines, bufferSize: o.bufferSize }, deliver);
   framer.atLineStart = !sink.probeMidLine();
 
+  let exitCode = EXIT_OK;
   const finish = (): void => {
     input?.pause();
     framer.flush();
     if (failing) return; // retry() calls finish() once everything is written
     if (!guard(() => sink.close())) return;
-    process.exit(EXIT_OK);
+    process.exit(exitCode);
   };
 
   let tee = o.tee;
@@ -228,7 +229,13 @@ export function runLogger(o: LoggerOptions): void {
   input = readInput(0, {
     data: onData,
     end: () => { stopping = true; framer.endLine(); finish(); },
-    error: (err) => { log.error(`unable to read input: ${djbErrorText(err)}`); stopping = true; framer.endLine(); finish(); },
+    error: (err) => {
+      log.error(`unable to read input: ${djbErrorText(err)}`);
+      exitCode = EXIT_TEMPORARY;
+      stopping = true;
+      framer.endLine();
+      finish();
+    },
   });
 
   if (o.readyFd !== null) {

@@ -91,6 +91,21 @@ describe('relaxlogs', () => {
   it('stdout pass-through when --log-dir is empty or "stdout"', async () => {
     expect((await feed([], 'a\nb')).stdout.toString()).toBe('a\nb\n');
     expect((await feed(['--log-dir', 'stdout'], 'c\n')).stdout.toString()).toBe('c\n');
+    const d = dir();
+    const teed = await feed(['--log-dir', d, '--tee', '--with-time'], 'd\n');
+    expect(teed.stdout.toString()).toBe('d\n');
+    expect(fs.readFileSync(current(d), 'utf8')).toMatch(/^\[.*\] d\n$/);
+  });
+
+  it('--flush-interval holds output briefly, then writes it all', async () => {
+    const d = dir();
+    const r = start(['--log-dir', d, '--flush-interval', '300ms']);
+    r.child.stdin!.write('a\n');
+    r.child.stdin!.write('b\n');
+    await waitFor('flushed lines', () => readIfExists(current(d)) === 'a\nb\n');
+    r.child.stdin!.end('c');
+    expect((await r.exited).code).toBe(0);
+    expect(fs.readFileSync(current(d), 'utf8')).toBe('a\nb\nc\n');
   });
 
   it('usage errors exit 100, --version exits 0', async () => {
