@@ -41,6 +41,8 @@ export interface ExtendedStatus {
   adopted: boolean;
   /** Processes left in the service's process group after ./run exited, at the last exit. */
   leftovers: number;
+  /** Pid of a running `finish` script, 0 or absent when none runs. */
+  finishPid?: number;
 }
 
 export function extendedStatusPath(superviseDir: string): string {
