@@ -39,8 +39,8 @@ export async function main(argv: string[], name: ProgramName, workerUrl: URL): P
   }
   switch (command.action) {
     case 'help':
-      say(command.text);
-      return process.exit(EXIT.ok);
+      process.stdout.write(command.text);
+      return;
     case 'version':
       process.stdout.write(`${name} (svtools) ${VERSION}\n`);
       return;
@@ -79,7 +79,10 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
     finishing = true;
     for (const t of timers) clearInterval(t);
     group?.leave();
-    fifo?.close();
+    if (fifo) {
+      fifo.close();
+      try { unlinkSync(o.listenFifo!); } catch { /* already gone */ } // as throttle does
+    }
     if (o.pidfile) try { unlinkSync(o.pidfile); } catch { /* already gone */ }
     if (showProgress) say('\n');
     if (verbose) printStats();
@@ -107,6 +110,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGQUIT', onSignal);
   process.on('SIGUSR1', printStats);
 
   const apply = () => {
