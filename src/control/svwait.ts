@@ -1,0 +1,149 @@
+// svwait [-u|-U|-d|-D] [-a|-o] [-t MS] DIR...: wait until services are up, ready, down or finished,
+// as s6-svwait does. It watches each supervise/ directory with inotify (fs.watch: the status file is
+// replaced by a rename on every change) and re-reads only then, with a slow poll as the safety net.
+import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { djbErrorText } from '../protocol/errors.ts';
+import { readExtendedStatus } from '../protocol/extended-status.ts';
+import { decodeStatus, STATUS_SIZE } from '../protocol/status.ts';
+import { probeSupervise } from './probe.ts';
+import type { ClientResult } from './result.ts';
+
+export type Awaited = 'up' | 'ready' | 'down' | 'finished';
+
+export const SVWAIT_OK = 0;
+export const SVWAIT_TIMEOUT = 99;
+export const SVWAIT_USAGE = 100;
+/** A service the wait depends on has no supervise running, so its state can never change. */
+export const SVWAIT_NOT_SUPERVISED = 102;
+export const SVWAIT_SYSTEM = 111;
+
+export const SVWAIT_USAGE_TEXT = 'svwait: usage: svwait [ -u | -U | -d | -D ] [ -a | -o ] [ -t timeout_ms ] dir...';
+
+/** The safety-net poll; inotify normally answers first. */
+const FALLBACK_POLL_MS = 500;
+
+export type Condition = { met: boolean; supervised: boolean } | { error: string };
+
+function readStatus(dir: string) {
+  const fd = openSync(join(dir, 'supervise/status'), 'r');
+  try {
+    const buf = Buffer.alloc(STATUS_SIZE);
+    return decodeStatus(buf.subarray(0, readSync(fd, buf, 0, STATUS_SIZE, null)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether DIR is in the awaited state. "ready" is up with a ready time in status.json; under a
+ * supervise that writes no status.json (daemontools') a service is ready when up. "finished" is down
+ * with no finish script running.
+ */
+export function condition(dir: string, awaited: Awaited): Condition {
+  const probe = probeSupervise(join(dir, 'supervise/ok'));
+  if (probe.state === 'error' && (probe.error as NodeJS.ErrnoException).code !== 'ENOENT') {
+    return { error: `unable to open ${dir}/supervise/ok: ${djbErrorText(probe.error)}` };
+  }
+  const supervised = probe.state === 'running';
+  let status;
+  try {
+    status = readStatus(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { met: false, supervised };
+    return { error: `unable to read ${dir}/supervise/status: ${djbErrorText(e)}` };
+  }
+  if (!status) return { error: `unable to read ${dir}/supervise/status: bad format` };
+  const ext = readExtendedStatus(join(dir, 'supervise'));
+  const up = status.pid !== 0;
+  const met =
+    awaited === 'up' ? up
+    : awaited === 'ready' ? up && (ext ? ext.pid === status.pid && ext.readySince !== null : true)
+    : awaited === 'down' ? !up
+    : !up && !ext?.finishPid;
+  return { met, supervised };
+}
+
+export interface SvwaitRequest {
+  awaited: Awaited;
+  mode: 'all' | 'any';
+  /** Milliseconds; 0 waits for ever. */
+  timeoutMs: number;
+  dirs: string[];
+}
+
+const AWAITED: Record<string, Awaited> = { u: 'up', U: 'ready', d: 'down', D: 'finished' };
+
+/** s6-svwait's options; `-t` takes a value (`-t500` or `-t 500`), so djb's getopt does not fit. */
+export function parseSvwait(args: readonly string[]): SvwaitRequest | undefined {
+  const request: SvwaitRequest = { awaited: 'up', mode: 'all', timeoutMs: 0, dirs: [] };
+  const rest = [...args];
+  while (rest.length && rest[0]!.startsWith('-') && rest[0] !== '-') {
+    const arg = rest.shift()!;
+    if (arg === '--') break;
+    for (let i = 1; i < arg.length; i++) {
+      const letter = arg[i]!;
+      if (letter === 't') {
+        const value = arg.slice(i + 1) || rest.shift();
+        if (value === undefined || !/^\d+$/.test(value)) return undefined;
+        request.timeoutMs = Number(value);
+        break;
+      }
+      if (letter in AWAITED) request.awaited = AWAITED[letter]!;
+      else if (letter === 'a' || letter === 'o') request.mode = letter === 'a' ? 'all' : 'any';
+      else return undefined;
+    }
+  }
+  request.dirs = rest;
+  return request.dirs.length ? request : undefined;
+}
+
+/** Resolves when the request is met (0), times out (99), cannot be met (102) or fails (111). */
+export function waitFor(request: SvwaitRequest): Promise<ClientResult> {
+  const dirs = request.dirs.map((d) => ({ name: d, path: resolve(d) }));
+  const watchers = new Map<string, FSWatcher>();
+  return new Promise((done) => {
+    let timer: NodeJS.Timeout | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    const finish = (result: ClientResult) => {
+      for (const w of watchers.values()) w.close();
+      clearTimeout(timer);
+      clearInterval(poll);
+      done(result);
+    };
+    const arm = (path: string) => {
+      if (watchers.has(path)) return;
+      try {
+        const w = watch(path, { persistent: true }, check);
+        w.on('error', () => { w.close(); watchers.delete(path); });
+        watchers.set(path, w);
+      } catch {
+        // Not there yet (supervise/ appears when supervise starts): the poll covers it.
+      }
+    };
+    function check(): void {
+      let met = 0, hopeless = 0;
+      for (const d of dirs) {
+        arm(d.path);
+        arm(join(d.path, 'supervise'));
+        const c = condition(d.name, request.awaited);
+        if ('error' in c) return finish({ out: [], err: [`svwait: fatal: ${c.error}`], code: SVWAIT_SYSTEM });
+        if (c.met) met++;
+        else if (!c.supervised) hopeless++;
+      }
+      if (request.mode === 'all' ? met === dirs.length : met > 0) return finish({ out: [], err: [], code: SVWAIT_OK });
+      if (request.mode === 'all' ? hopeless > 0 : hopeless === dirs.length) {
+        return finish({ out: [], err: ['svwait: fatal: supervise not running on a service waited for'], code: SVWAIT_NOT_SUPERVISED });
+      }
+    }
+    if (request.timeoutMs > 0) timer = setTimeout(() => finish({ out: [], err: [], code: SVWAIT_TIMEOUT }), request.timeoutMs);
+    poll = setInterval(check, FALLBACK_POLL_MS);
+    check();
+  });
+}
+
+export async function svwait(args: readonly string[]): Promise<ClientResult> {
+  const request = parseSvwait(args);
+  if (!request) return { out: [], err: [SVWAIT_USAGE_TEXT], code: SVWAIT_USAGE };
+  return waitFor(request);
+}
