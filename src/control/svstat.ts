@@ -5,6 +5,8 @@ import { decodeStatus, STATUS_SIZE, type Status } from '../protocol/status.ts';
 import { inDirectory } from './chdir.ts';
 import { probeSupervise } from './probe.ts';
 import type { ClientResult } from './result.ts';
+import { usesMonitorOptions } from '../monitor/args.ts';
+import { monitor } from '../monitor/main.ts';
 
 /**
  * The text after `DIR: ` for a decoded status. Like daemontools, the age is whole seconds of the
@@ -63,6 +65,12 @@ export function svstatLine(dir: string, nowSeconds = Math.floor(Date.now() / 100
   return `${dir}: ${r.entered ? r.value : `unable to chdir: ${djbErrorText(r.error)}`}`;
 }
 
+/**
+ * Plain `svstat DIR...` is daemontools' and takes no options: every argument is a directory. Only
+ * when an argument is one of svtools' monitoring options (--json, -o..., --format, --check, ...;
+ * see ../monitor/args.ts) are options parsed at all.
+ */
 export function svstat(args: readonly string[]): ClientResult {
+  if (usesMonitorOptions(args)) return monitor(args, 'svstat', (dir) => svstatLine(dir));
   return { out: args.map((dir) => svstatLine(dir)), err: [], code: 0 };
 }

@@ -1,0 +1,120 @@
+// Reads what a monitor needs about one service directory, read-only and without chdir: the 18-byte
+// `supervise/status`, svtools' `supervise/status.json` when there is one, the `down` and
+// `notification-fd` files, and the same for `S/log` when it exists. Never talks to supervise
+// except for the `ok` probe every svstat does.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { probeSupervise } from '../control/probe.ts';
+import { djbErrorText, errorCode } from '../protocol/errors.ts';
+import { readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
+import { decodeStatus, STATUS_SIZE, type Status } from '../protocol/status.ts';
+import { toMilliseconds } from '../protocol/tai64n.ts';
+
+export interface ServiceSnapshot {
+  /** The directory as given. */
+  dir: string;
+  /** Label used in every format: the directory's base name; `NAME/log` for a log service. */
+  service: string;
+  /**
+   * Why the status is not known, in daemontools' wording (`supervise not running`,
+   * `unable to chdir: file does not exist`, ...); null when the status was read.
+   */
+  error: string | null;
+  /** True when a supervise holds `supervise/ok`; false when none does (or never did); null when unknown. */
+  supervised: boolean | null;
+  /** No `down` file; null when that could not be told. */
+  normallyUp: boolean | null;
+  /** The decoded status; undefined unless supervise runs and the file is readable. */
+  status: Status | undefined;
+  /** svtools' extended status, only when present and consistent with `status` (else undefined). */
+  ext: ExtendedStatus | undefined;
+  /** The directory has a `notification-fd` file: the service reports readiness (s6's convention). */
+  readiness: boolean;
+  /** `S/log` when it is a directory, else null (always null for a log service itself). */
+  log: ServiceSnapshot | null;
+}
+
+function exists(path: string): boolean | null {
+  try {
+    statSync(path);
+    return true;
+  } catch (e) {
+    return errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR' ? false : null;
+  }
+}
+
+function readStatusBytes(path: string): Buffer | string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return `unable to open supervise/status: ${djbErrorText(e)}`;
+  }
+  try {
+    const buf = Buffer.alloc(STATUS_SIZE);
+    return buf.subarray(0, readSync(fd, buf, 0, STATUS_SIZE, null));
+  } catch (e) {
+    return `unable to read supervise/status: ${djbErrorText(e)}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * status.json is written just after `status`, and may be left over from an svtools supervise when a
+ * daemontools one took over: use it only when it describes the same child and the same instant.
+ */
+export function consistent(ext: ExtendedStatus, status: Status): boolean {
+  return ext.pid === status.pid && Math.abs(ext.since - toMilliseconds(status.since)) < 1000;
+}
+
+export function collectService(dir: string, service = basename(resolve(dir)), withLog = true): ServiceSnapshot {
+  const snap: ServiceSnapshot = {
+    dir, service, error: null, supervised: null, normallyUp: null, status: undefined, ext: undefined, readiness: false, log: null,
+  };
+  try {
+    if (!statSync(dir).isDirectory()) {
+      snap.error = 'unable to chdir: not a directory';
+      snap.supervised = false;
+      return snap;
+    }
+  } catch (e) {
+    snap.error = `unable to chdir: ${djbErrorText(e)}`;
+    if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') snap.supervised = false;
+    return snap;
+  }
+  const down = exists(join(dir, 'down'));
+  snap.normallyUp = down === null ? null : !down;
+  snap.readiness = exists(join(dir, 'notification-fd')) === true;
+  if (withLog) {
+    try {
+      if (statSync(join(dir, 'log')).isDirectory()) snap.log = collectService(join(dir, 'log'), `${service}/log`, false);
+    } catch { /* no log service */ }
+  }
+  const probe = probeSupervise(join(dir, 'supervise/ok'));
+  if (probe.state === 'not-running') {
+    snap.supervised = false;
+    snap.error = 'supervise not running';
+    return snap;
+  }
+  if (probe.state === 'error') {
+    snap.supervised = errorCode(probe.error) === 'ENOENT' ? false : null;
+    snap.error = `unable to open supervise/ok: ${djbErrorText(probe.error)}`;
+    return snap;
+  }
+  snap.supervised = true;
+  const bytes = readStatusBytes(join(dir, 'supervise/status'));
+  if (typeof bytes === 'string') {
+    snap.error = bytes;
+    return snap;
+  }
+  const status = decodeStatus(bytes);
+  if (!status) {
+    snap.error = 'unable to read supervise/status: bad format';
+    return snap;
+  }
+  snap.status = status;
+  const ext = readExtendedStatus(join(dir, 'supervise'));
+  if (ext && consistent(ext, status)) snap.ext = ext;
+  return snap;
+}

@@ -1,0 +1,82 @@
+// The monitoring forms of svstat, and svcheck: collect each service once, then print one format.
+import type { ClientResult } from '../control/result.ts';
+import { runCheck, runReadyCheck, UNKNOWN } from './check.ts';
+import { collectService } from './collect.ts';
+import { fieldsOf, fieldValue, type Fields } from './fields.ts';
+import { jsonLines } from './json.ts';
+import { mackerelLines, mackerelMeta } from './mackerel.ts';
+import { parseMonitorArgs, SVCHECK_USAGE, SVSTAT_USAGE, type Format, type MonitorOptions } from './args.ts';
+import { prometheusText } from './prometheus.ts';
+import { listServices } from './scan.ts';
+import { DEFAULT_TEXTFILE_NAME, writeTextfile } from './textfile.ts';
+import { zabbixLld } from './zabbix.ts';
+
+/** Usage errors: 100 as daemontools' clients, 3 (UNKNOWN) for the check forms. */
+const usageExit = (format: Format) => (format === 'check' ? UNKNOWN : format === 'check-ready' ? 1 : 100);
+
+/**
+ * Runs svstat's monitoring forms or svcheck. `textLine` prints the daemontools line of a directory
+ * (svstat --format=text, e.g. with --scan); it is passed in to keep this module free of svstat's.
+ */
+export function monitor(
+  args: readonly string[],
+  program: 'svstat' | 'svcheck',
+  textLine: (dir: string) => string,
+  env: NodeJS.ProcessEnv = process.env,
+  nowMs = Date.now(),
+): ClientResult {
+  const defaultFormat: Format = program === 'svcheck' ? 'check' : 'text';
+  const usage = program === 'svcheck' ? SVCHECK_USAGE : SVSTAT_USAGE;
+  let o: MonitorOptions;
+  try {
+    o = parseMonitorArgs(args, defaultFormat);
+  } catch (e) {
+    return { out: [], err: [`${program}: ${(e as Error).message}`, ...usage], code: usageExit(defaultFormat) };
+  }
+  if (o.help) return { out: usage, err: [], code: 0 };
+  if (o.format === 'fields' && o.fields.length === 0) return { out: [], err: [`${program}: -o wants a list of fields`], code: 100 };
+
+  const err: string[] = [];
+  let dirs = o.dirs;
+  if (o.scan || o.format === 'zabbix-lld') {
+    dirs = [];
+    for (const scanDir of o.dirs) {
+      const listed = listServices(scanDir);
+      if ('error' in listed) err.push(`${program}: warning: ${listed.error}`);
+      else dirs.push(...listed.dirs);
+    }
+    if (o.format === 'zabbix-lld') return { out: [zabbixLld(dirs)], err, code: err.length ? 111 : 0 };
+  }
+
+  if (o.format === 'text') return { out: dirs.map(textLine), err, code: 0 };
+  const all: Fields[] = dirs.map((dir) => fieldsOf(collectService(dir), nowMs));
+  switch (o.format) {
+    case 'json':
+      return { out: jsonLines(all), err, code: 0 };
+    case 'fields':
+      for (const f of all) if (f.error) err.push(`${program}: warning: ${f.dir}: ${f.error}`);
+      return { out: all.map((f) => o.fields.map((name) => fieldValue(f, name)).join(' ')), err, code: 0 };
+    case 'mackerel':
+      if (env.MACKEREL_AGENT_PLUGIN_META === '1') return { out: mackerelMeta(), err, code: 0 };
+      return { out: mackerelLines(all, Math.floor(nowMs / 1000)), err, code: 0 };
+    case 'prometheus': {
+      const text = prometheusText(all);
+      if (o.textfileDir === undefined) return { out: text ? [text.slice(0, -1)] : [], err, code: 0 };
+      try {
+        writeTextfile(o.textfileDir, o.textfileName ?? DEFAULT_TEXTFILE_NAME, text);
+      } catch (e) {
+        err.push(`${program}: fatal: unable to write textfile in ${o.textfileDir}: ${(e as Error).message}`);
+        return { out: [], err, code: 111 };
+      }
+      return { out: [], err, code: 0 };
+    }
+    case 'check': {
+      const r = runCheck(all, o.thresholds, nowMs);
+      return { out: [r.line], err, code: r.code };
+    }
+    case 'check-ready': {
+      const r = runReadyCheck(all);
+      return { out: [r.line], err, code: r.code };
+    }
+  }
+}
