@@ -24,9 +24,21 @@ describe('sabo alone', () => {
     const ratio = achievedRate(run.chunks) / rate;
     expect(ratio).toBeLessThan(1.03);
     expect(ratio).toBeGreaterThan(slowest);
-    // After the first second no 1-second window may carry much more than the limit (a stalled test
-    // feeder lets sabo's 1 s bucket fill, hence the margin; a 2x overshoot still fails).
-    expect(maxWindow(run.chunks, 1000, run.chunks[0]![0] + 1000)).toBeLessThan(rate * 1.3);
+    // After the first second no 1-second window may carry much more than the limit. A stall of this
+    // busy test process lets sabo's 1 s bucket fill and catch up (as Go sabo's would), hence the
+    // margin; the hard cap is tested below with a small burst.
+    expect(maxWindow(run.chunks, 1000, run.chunks[0]![0] + 1000)).toBeLessThan(rate * 1.5);
+  });
+
+  it('with a small --burst never exceeds the limit in any second, even after stalls', async () => {
+    const rate = 1e7;
+    const run = startSabo(['--max-bandwidth', String(rate), '--burst', '20ms']);
+    await feed(run.child.stdin!, pattern, rate * 3);
+    expect(await run.done).toBe(0);
+    expect(run.bytes()).toBe(rate * 3);
+    expect(achievedRate(run.chunks) / rate).toBeGreaterThan(0.8);
+    // One 20 ms bucket and one 64 KiB pipe of slack at most.
+    expect(maxWindow(run.chunks, 1000, run.chunks[0]![0] + 1000)).toBeLessThan(rate * 1.1);
   });
 
   it('never truncates when the whole rate is below the 32 KiB read size (Go sabo: 32768 of 200000, exit 0)', async () => {
@@ -46,9 +58,10 @@ describe('sabo alone', () => {
     await feed(run.child.stdin!, pattern, 4000);
     expect(await run.done).toBe(0);
     expect(run.bytes()).toBe(4000);
-    // 4000 bytes at 2000 B/s: about 2 s, arriving in pieces of at most 2.5 ms of the rate.
+    // 4000 bytes at 2000 B/s: about 2 s, written 5 bytes (2.5 ms of the rate) at a time; the pipe
+    // may join some writes, but not into a few big blocks.
     expect(run.chunks[run.chunks.length - 1]![0] - run.startedAt).toBeGreaterThan(1500);
-    expect(Math.max(...run.chunks.map(([, n]) => n))).toBeLessThanOrEqual(20);
+    expect(run.chunks.length).toBeGreaterThan(50);
   });
 
   it('--stop-after copies exactly that many bytes and succeeds', async () => {

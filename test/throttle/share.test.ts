@@ -115,8 +115,8 @@ describe('sabo sharing a work dir', () => {
 
   it('weights split the limit in proportion', async () => {
     const dir = tempDir();
-    const heavy = startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--weight', '3']);
-    const light = startSabo(['--max-bandwidth', '1M', '--work-dir', dir]);
+    const heavy = startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--weight', '3', '--burst', '50ms']);
+    const light = startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--burst', '50ms']);
     await waitFor('two lock files', () => lockFiles(dir).length === 2);
     expect(lockFiles(dir).some((f) => f.endsWith('-w3.lock'))).toBe(true);
     void feed(heavy.child.stdin!, pattern, 1_500_000);
@@ -126,5 +126,19 @@ describe('sabo sharing a work dir', () => {
     expect(achievedRate(heavy.chunks)).toBeLessThan(800_000);
     expect(achievedRate(light.chunks)).toBeGreaterThan(200_000);
     expect(achievedRate(light.chunks)).toBeLessThan(290_000);
+  });
+
+  it('--min-bandwidth keeps a floor under each share', async () => {
+    const dir = tempDir();
+    // A small burst: tokens earned while the test waits for both lock files would blur the rates.
+    const args = ['--max-bandwidth', '100K', '--work-dir', dir, '--min-bandwidth', '80K', '--burst', '50ms'];
+    const runs = [startSabo(args), startSabo(args)];
+    await waitFor('two lock files', () => lockFiles(dir).length === 2);
+    runs.forEach((r) => void feed(r.child.stdin!, pattern, 120_000));
+    expect(await Promise.all(runs.map((r) => r.done))).toEqual([0, 0]);
+    for (const r of runs) {
+      expect(achievedRate(r.chunks)).toBeGreaterThan(80_000 * 0.85);
+      expect(achievedRate(r.chunks)).toBeLessThan(80_000 * 1.05);
+    }
   });
 });
