@@ -114,5 +114,8 @@ export function parseMonitorArgs(args: readonly string[], defaultFormat: Format)
     o.format = 'prometheus';
   }
   if (o.textfileName !== undefined && o.textfileDir === undefined) throw new Error('--textfile-name needs --textfile DIR');
+  if (o.textfileName !== undefined && (!/^[^/]+\.prom$/.test(o.textfileName) || o.textfileName.startsWith('.'))) {
+    throw new Error(`--textfile-name wants a file name ending in .prom (node_exporter reads only those), not ${JSON.stringify(o.textfileName)}`);
+  }
   return o;
 }

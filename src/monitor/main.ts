@@ -54,7 +54,8 @@ export function monitor(
     case 'json':
       return { out: jsonLines(all), err, code: 0 };
     case 'fields':
-      for (const f of all) if (f.error) err.push(`${program}: warning: ${f.dir}: ${f.error}`);
+      // No warnings: zabbix_agentd appends a command's stderr to its value (observed with 6.0), which
+      // would turn `0` into a string. `-o state` or --json tell why a value is empty.
       return { out: all.map((f) => o.fields.map((name) => fieldValue(f, name)).join(' ')), err, code: 0 };
     case 'mackerel':
       if (env.MACKEREL_AGENT_PLUGIN_META === '1') return { out: mackerelMeta(), err, code: 0 };
