@@ -61,6 +61,11 @@ function mode(text: string, flag: string): number {
   return parseInt(text, 8);
 }
 
+function count(n: number | undefined, flag: string): number {
+  if (n === undefined || !Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: a non-negative integer expected`);
+  return n;
+}
+
 function zoneOf(): Zone {
   if (argv.utc) return UTC;
   if (argv.timezone === undefined) return LOCAL;
@@ -81,7 +86,7 @@ try {
     timeFormat: argv['time-format'] ?? (argv['with-time'] ? 'apache' : null),
     pattern: argv.pattern,
     linkName: argv['link-name'],
-    rotationCount: argv['rotation-count'],
+    rotationCount: count(argv['rotation-count'], '--rotation-count'),
     maxTotalSize: parseSize(argv['max-total-size'], '--max-total-size'),
     rotationSize: parseSize(argv['rotation-size'], '--rotation-size'),
     zone: zoneOf(),
@@ -101,7 +106,7 @@ try {
     fileMode: mode(argv['file-mode'], '--file-mode'),
     dirMode: mode(argv['dir-mode'], '--dir-mode'),
     lock: argv.lock,
-    readyFd: argv['ready-fd'] ?? null,
+    readyFd: argv['ready-fd'] === undefined ? null : count(argv['ready-fd'], '--ready-fd'),
   });
 } catch (err) {
   if (err instanceof UsageError) usageError(err.message);

@@ -8,7 +8,7 @@ import { tryFlockSync } from '../protocol/flock.ts';
 import { djbErrorText } from '../protocol/errors.ts';
 import { AfterClose } from './after-close.ts';
 import { Framer, type LongLines } from './framer.ts';
-import { readInput, type Input } from './input.ts';
+import { readInput, type Input, type InputHandlers } from './input.ts';
 import { Periods } from './period.ts';
 import { RotatingFile, SYSTEM_CLOCK, WriteFailure, type FsyncMode } from './rotating-file.ts';
 import { StdoutSink, writeAllSync } from './stdout-sink.ts';
@@ -226,7 +226,7 @@ export function runLogger(o: LoggerOptions): void {
     armBoundary();
   }
 
-  input = readInput(0, {
+  const inputHandlers: InputHandlers = {
     data: onData,
     end: () => { stopping = true; framer.endLine(); finish(); },
     error: (err) => {
@@ -236,7 +236,12 @@ export function runLogger(o: LoggerOptions): void {
       framer.endLine();
       finish();
     },
-  });
+  };
+  try {
+    input = readInput(0, inputHandlers);
+  } catch (err) {
+    fatal(`unable to read input: ${djbErrorText(err)}`);
+  }
 
   if (o.readyFd !== null) {
     try {

@@ -37,11 +37,13 @@ export function purge(dir: string, own: RegExp, active: string | null, r: Retent
   const doomed: Candidate[] = [];
   let kept = active ? 1 : 0;
   let total = activeSize;
+  /** Once one file does not fit, no older one is kept: retention never leaves holes. */
+  let full = false;
   for (const f of files) {
     const old = r.maxAge > 0 && f.mtime < now - r.maxAge;
     const tooMany = r.count > 0 && kept >= r.count;
-    const tooBig = r.totalSize > 0 && total + f.size > r.totalSize;
-    if (old || tooMany || tooBig) doomed.push(f);
+    full ||= r.totalSize > 0 && total + f.size > r.totalSize;
+    if (old || tooMany || full) doomed.push(f);
     else { kept++; total += f.size; }
   }
   const deleted: string[] = [];

@@ -147,7 +147,7 @@ export class RotatingFile {
     if (this.fd >= 0 && p.name !== this.periodName) this.rotateDue = true;
   }
 
-  /** The instant at which the current period may end (for --create-empty). */
+  /** The instant at which the current period may end: when an idle file is rotated or closed. */
   get nextBoundary(): number {
     return this.nextCheck;
   }
