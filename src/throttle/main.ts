@@ -117,7 +117,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
     let share = (aggregate * o.weight) / census.totalWeight;
     if (o.minBandwidth !== undefined) share = Math.max(share, o.minBandwidth);
     if (share !== shared.rate) {
-      if (verbose && shared.rate) say(`${name}: share now ${Math.round(share)} B/s (${census.peers} processes)\n`);
+      if (verbose && shared.rate) say(`${name}: share now ${Math.round(share)} B/s (${census.peers} ${census.peers === 1 ? 'process' : 'processes'})\n`);
       shared.setRate(share);
     }
   };
@@ -209,5 +209,8 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
         finish(EXIT.setup);
       }
     }
-  })();
+  })().catch((err: Error) => {
+    say(`${name}: fatal: ${err.message}\n`);
+    finish(EXIT.setup);
+  });
 }
