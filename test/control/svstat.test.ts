@@ -100,6 +100,22 @@ describe.skipIf(!HAVE_DAEMONTOOLS)('svstat against daemontools svstat', () => {
     expect(run(bin('svstat'), [name], sb.root).out).toBe(`${name}: unable to read supervise/status: is a directory\n`);
   });
 
+  it('still takes every argument as a directory unless one is an svtools monitoring option', async () => {
+    // daemontools' svstat has no options: `-x`, `-`, `--jsonx` and `--` are directories to it, and
+    // so is `--json` after a `--`. svtools parses options only when it sees one of its own.
+    const name = await fakeService('svc', encodeStatus({ since: { seconds: Math.floor(Date.now() / 1000), nanoseconds: 0 }, pid: 0, paused: false, want: 'up' }));
+    for (const args of [['-x', name], ['-', '--jsonx', name], ['--', '--json', name], ['-h', name]]) {
+      let ours = '', theirs = '';
+      for (let attempt = 0; attempt < 3 && (ours === '' || ours !== theirs); attempt++) {
+        theirs = run('svstat', args, sb.root).out;
+        ours = run(bin('svstat'), args, sb.root).out;
+      }
+      expect(ours, JSON.stringify(args)).toBe(theirs);
+    }
+    expect(run(bin('svstat'), ['-o', 'up', name], sb.root)).toEqual({ out: '0\n', code: 0 });
+    expect(run(bin('svstat'), ['--check=soon', name], sb.root).code).toBe(100); // ours, misused
+  });
+
   it('prints nothing and exits 0 without arguments', () => {
     expect(run(bin('svstat'), [], sb.root)).toEqual({ out: '', code: 0 });
   });
