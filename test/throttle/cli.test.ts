@@ -1,6 +1,6 @@
 // Signals, EPIPE, error exits, both program names and their flag forms, and live rate changes.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,21 @@ describe('signals and broken pipes', () => {
     closeSync(full);
     expect(w.status).toBe(4);
     expect(w.stderr).toMatch(/write error/);
+  });
+});
+
+describe('descriptors left non-blocking by an earlier Node process (node.md)', () => {
+  it('copies every byte when stdin and stdout are O_NONBLOCK (EAGAIN on both sides)', () => {
+    const dir = tempDir();
+    const input = join(dir, 'in');
+    writeFileSync(input, pattern.subarray(0, 3_000_000));
+    // The first node sets O_NONBLOCK on the pipes' shared descriptions and exits before any data
+    // arrives; the reader is slow, so sabo's writes meet a full non-blocking pipe too.
+    const script = `(sleep 0.5; cat '${input}') | (node -e 'process.stdin; process.stdout; process.exit()'; '${SABO}' --max-bandwidth 100M) | (sleep 1; sha256sum); echo "\${PIPESTATUS[@]}"`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 20_000 });
+    const [sum, statuses] = r.stdout.trim().split('\n');
+    expect(statuses).toBe('0 0 0');
+    expect(sum!.split(' ')[0]).toBe(createHash('sha256').update(pattern.subarray(0, 3_000_000)).digest('hex'));
   });
 });
 

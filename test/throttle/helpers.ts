@@ -136,6 +136,12 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
+/** Lock files, published (`sabo_...`) and temporary (`_sabo_...`) alike. */
 export function lockFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.includes('sabo_')).sort();
+}
+
+/** Lock files of processes that have finished joining. */
+export function publishedLocks(dir: string): string[] {
+  return lockFiles(dir).filter((f) => f.startsWith('sabo_'));
 }

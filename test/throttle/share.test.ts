@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  achievedRate, bytesBetween, cleanup, feed, lockFiles, maxWindow, sha256Of, startSabo, tempDir, track, waitFor,
+  achievedRate, bytesBetween, cleanup, feed, lockFiles, maxWindow, publishedLocks, sha256Of, startSabo, tempDir, track, waitFor,
 } from './helpers.ts';
 
 afterEach(cleanup);
@@ -56,7 +56,7 @@ describe('sabo sharing a work dir', () => {
     const dir = tempDir();
     const sizes = [25_000, 75_000, 75_000, 75_000];
     const runs = sizes.map(() => startSabo(['--max-bandwidth', '100K', '--work-dir', dir]));
-    await waitFor('four lock files', () => lockFiles(dir).length === 4);
+    await waitFor('four lock files', () => publishedLocks(dir).length === 4);
     const t0 = performance.now();
     runs.forEach((r, i) => void feed(r.child.stdin!, pattern, sizes[i]!));
     expect(await Promise.all(runs.map((r) => r.done))).toEqual([0, 0, 0, 0]);
@@ -75,14 +75,14 @@ describe('sabo sharing a work dir', () => {
     foreignPeer(dir, 'sabo_1000000_4242_goid.lock'); // same rate: shares
     foreignPeer(dir, 'sabo_2000000_4243_goid.lock'); // another rate: does not
     writeFileSync(join(dir, 'sabo_1000000_99999.lock'), ''); // pre-0.1.0 name, owner long dead
-    await waitFor('foreign locks', () => lockFiles(dir).length === 3);
+    await waitFor('foreign locks', () => publishedLocks(dir).length === 3);
     await sleep(100); // let flock(1) take its locks
     const victim = startSabo(['--max-bandwidth', '1M', '--work-dir', dir]);
     void feed(victim.child.stdin!, pattern, 50_000_000);
     const run = startSabo(['--max-bandwidth', '1M', '--work-dir', dir]);
     void feed(run.child.stdin!, pattern, 50_000_000);
     await waitFor('the dead file removed', () => !existsSync(join(dir, 'sabo_1000000_99999.lock')));
-    await waitFor('two sabo lock files', () => lockFiles(dir).length === 4);
+    await waitFor('two sabo lock files', () => publishedLocks(dir).length === 4);
     await sleep(1500);
     // Three live holders of `sabo_1000000_`: a third each.
     const t = performance.now();
@@ -117,8 +117,8 @@ describe('sabo sharing a work dir', () => {
     const dir = tempDir();
     const heavy = startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--weight', '3', '--burst', '50ms']);
     const light = startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--burst', '50ms']);
-    await waitFor('two lock files', () => lockFiles(dir).length === 2);
-    expect(lockFiles(dir).some((f) => f.endsWith('-w3.lock'))).toBe(true);
+    await waitFor('two lock files', () => publishedLocks(dir).length === 2);
+    expect(publishedLocks(dir).some((f) => f.endsWith('-w3.lock'))).toBe(true);
     void feed(heavy.child.stdin!, pattern, 1_500_000);
     void feed(light.child.stdin!, pattern, 500_000);
     expect(await Promise.all([heavy.done, light.done])).toEqual([0, 0]);
@@ -133,12 +133,26 @@ describe('sabo sharing a work dir', () => {
     // A small burst: tokens earned while the test waits for both lock files would blur the rates.
     const args = ['--max-bandwidth', '100K', '--work-dir', dir, '--min-bandwidth', '80K', '--burst', '50ms'];
     const runs = [startSabo(args), startSabo(args)];
-    await waitFor('two lock files', () => lockFiles(dir).length === 2);
+    await waitFor('two lock files', () => publishedLocks(dir).length === 2);
     runs.forEach((r) => void feed(r.child.stdin!, pattern, 120_000));
     expect(await Promise.all(runs.map((r) => r.done))).toEqual([0, 0]);
     for (const r of runs) {
       expect(achievedRate(r.chunks)).toBeGreaterThan(80_000 * 0.85);
       expect(achievedRate(r.chunks)).toBeLessThan(80_000 * 1.05);
+    }
+  });
+
+  it('--share-key groups processes by name instead of rate', async () => {
+    const dir = tempDir();
+    const runs = [startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--share-key', 'nightly', '--burst', '50ms']),
+      startSabo(['--max-bandwidth', '1M', '--work-dir', dir, '--share-key', 'nightly', '--burst', '50ms'])];
+    await waitFor('two lock files', () => publishedLocks(dir).length === 2);
+    expect(publishedLocks(dir).every((f) => f.startsWith('sabo_nightly_'))).toBe(true);
+    runs.forEach((r) => void feed(r.child.stdin!, pattern, 1_000_000));
+    expect(await Promise.all(runs.map((r) => r.done))).toEqual([0, 0]);
+    for (const r of runs) {
+      expect(achievedRate(r.chunks)).toBeGreaterThan(500_000 * 0.85);
+      expect(achievedRate(r.chunks)).toBeLessThan(500_000 * 1.05);
     }
   });
 });
