@@ -91,8 +91,9 @@ export class Scanner {
   }
 
   start(): void {
-    this.log.info({ dir: this.options.dir, rescanIntervalMs: this.options.rescanIntervalMs, killTimeoutMs: this.options.killTimeoutMs }, 'svscan started');
     this.rescan('start');
+    // After the first scan: whatever appears from now on is found by a later one.
+    this.log.info({ dir: this.options.dir, services: this.services.size, rescanIntervalMs: this.options.rescanIntervalMs, killTimeoutMs: this.options.killTimeoutMs }, 'svscan started');
     this.rescanTimer = setInterval(() => this.rescan('timer'), this.options.rescanIntervalMs);
   }
 
@@ -268,9 +269,8 @@ export class Scanner {
     switch (event.type) {
       case 'start': {
         slot.startedAt = Date.now();
-        if (slot.quickExits <= CRASH_LOG_FIRST || slot.quickExits % CRASH_LOG_EVERY === 0) {
-          this.log.info({ service: name, pid: event.pid }, slot.quickExits ? 'restarted' : 'started');
-        }
+        const quiet = slot.quickExits > CRASH_LOG_FIRST && slot.quickExits % CRASH_LOG_EVERY !== 0;
+        this.log[quiet ? 'debug' : 'info']({ service: name, pid: event.pid }, 'started');
         if (slot.problem?.startsWith('unable to start')) {
           slot.problem = undefined;
         }
@@ -284,12 +284,15 @@ export class Scanner {
         const quick = Date.now() - slot.startedAt < QUICK_EXIT_MS;
         slot.quickExits = quick ? slot.quickExits + 1 : 0;
         const fields = { service: name, pid: event.pid, code: event.code, signal: event.signal };
+        const msg = event.code === null && event.signal === null ? 'exited (adopted: status unknown)' : 'exited';
         if (slot.quickExits > CRASH_LOG_FIRST) {
+          // A crash loop: the details at debug level, a summary now and then.
+          this.log.debug(fields, msg);
           if (slot.quickExits % CRASH_LOG_EVERY === 0 || slot.quickExits === CRASH_LOG_FIRST + 1) {
-            this.log.warn({ ...fields, quickExits: slot.quickExits }, `exits within ${QUICK_EXIT_MS} ms of every start (${slot.quickExits} times in a row): check ${slot.dir}/run; restarting once a second, logging every ${CRASH_LOG_EVERY}th exit`);
+            this.log.warn({ ...fields, quickExits: slot.quickExits }, `exits within ${QUICK_EXIT_MS} ms of every start (${slot.quickExits} times in a row): check ${slot.dir}/run; restarting after each start hold, logging every ${CRASH_LOG_EVERY}th exit`);
           }
         } else {
-          this.log.info(fields, event.code === null && event.signal === null ? 'exited (adopted: status unknown)' : 'exited');
+          this.log.info(fields, msg);
         }
         break;
       }
