@@ -77,21 +77,21 @@ it('kill -9 many times: nothing duplicated or reordered, loss bounded by one rea
     // The stimulus: a random moment while lines flow.
     await new Promise((r) => setTimeout(r, 20 + Math.random() * 300));
     c.kill('SIGKILL');
-    const { signal } = await exitOf(c);
-    expect(signal).toBe('SIGKILL');
+    const status = await exitOf(c);
+    expect(status, 'a logger must only die of our SIGKILL').toEqual({ code: null, signal: 'SIGKILL' });
     kills++;
   }
   const last = await startLogger();
   await waitFor('END in the log', () => tail(path.join(logs, 'current'), 64).endsWith('END\n'), 100_000);
   await produced;
   last.kill('SIGTERM');
-  expect(await exitOf(last)).toEqual({ code: 0, signal: null });
+  expect(await exitOf(last), 'TERM: a clean exit').toEqual({ code: 0, signal: null });
 
   const files = fs.readdirSync(logs).filter((n) => n.startsWith('log.')).sort();
   const text = files.map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('');
   const lines = text.split('\n');
-  expect(lines.pop()).toBe('');
-  expect(lines.pop()).toBe('END');
+  expect(lines.pop(), 'the log ends with a newline').toBe('');
+  expect(lines.pop(), 'the last line is END').toBe('END');
   // A gap is a run of missing numbers; a kill can make at most one, of at most one read.
   let previous = -1;
   let garbled = 0;
