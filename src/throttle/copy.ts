@@ -125,7 +125,10 @@ export function runCopy(config: CopyConfig, shared: CopyShared, inFd = 0, outFd 
     for (;;) {
       if (aborted()) return { kind: 'aborted' };
       Atomics.store(ints, PHASE, Phase.Reading);
-      const n = retrying('read', () => readSync(inFd, buf, 0, Math.min(buf.length, left), null));
+      // Read no more than a quarter second of the share ahead: that is what a signal may still flush.
+      syncRate();
+      const want = Math.min(left, Math.max(pieceSize(), Math.min(buf.length, Math.floor(rate / 4))));
+      const n = retrying('read', () => readSync(inFd, buf, 0, want, null));
       if (n === undefined) return { kind: 'aborted' };
       if (n === 0) return { kind: 'eof' };
       nums[BYTES_IN]! += n;

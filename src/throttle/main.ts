@@ -71,7 +71,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
   let signalled: NodeJS.Signals | undefined;
   const showProgress = o.progress && isatty(2);
 
-  const snapshot = () => ({ bytes: shared.bytesOut, share: shared.rate, aggregate, peers: census.peers });
+  const snapshot = () => ({ bytes: shared.bytesOut, read: shared.bytesIn, share: shared.rate, aggregate, peers: census.peers });
   const printStats = () => say(statsLine(name, snapshot(), performance.now() - meter.started));
 
   const finish = (code: number, signal?: NodeJS.Signals) => {
@@ -129,6 +129,10 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
       say(`${name}: ${o.controlFile}: ${(err as Error).message}; keeping ${aggregate} B/s\n`);
     }
   };
+  const takeCensus = async (g: ShareGroup) => {
+    census = await g.census();
+    if (verbose && census.removed) say(`${name}: removed ${census.removed} dead peer lock file(s)\n`);
+  };
   let counting = false;
   let again = false;
   const recount = async () => {
@@ -138,7 +142,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
     try {
       do {
         again = false;
-        census = await group.census();
+        await takeCensus(group);
         if (!finishing) apply();
       } while (again);
     } finally {
@@ -160,7 +164,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
     // Watch first, so that no peer joining during the first census goes unnoticed; the first census
     // comes before the first byte, so a joiner never starts at the whole rate.
     group?.watch(() => void recount());
-    if (group) census = await group.census();
+    if (group) await takeCensus(group);
     apply();
     const config: CopyConfig = {
       burst: o.burst, startFull: o.startFull, windowSec: o.windowSec,

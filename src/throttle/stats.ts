@@ -3,7 +3,10 @@
 import { formatBytes } from './units.ts';
 
 export interface Snapshot {
+  /** Written to stdout. */
   bytes: number;
+  /** Read from stdin: more than `bytes` only while a write waits, or after an interrupted copy. */
+  read: number;
   share: number;
   aggregate: number;
   peers: number;
@@ -31,7 +34,8 @@ export class RateMeter {
 
 export function statsLine(name: string, s: Snapshot, elapsedMs: number): string {
   const avg = elapsedMs > 0 ? (s.bytes * 1000) / elapsedMs : 0;
-  return `${name}: ${formatBytes(s.bytes)} in ${(elapsedMs / 1000).toFixed(1)} s, ${formatBytes(avg)}/s average, ` +
+  const unwritten = s.read > s.bytes ? ` (${s.read - s.bytes} bytes read not written)` : '';
+  return `${name}: ${formatBytes(s.bytes)}${unwritten} in ${(elapsedMs / 1000).toFixed(1)} s, ${formatBytes(avg)}/s average, ` +
     `share ${formatBytes(s.share)}/s of ${formatBytes(s.aggregate)}/s, ${s.peers} ${s.peers === 1 ? 'process' : 'processes'}\n`;
 }
 
