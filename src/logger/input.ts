@@ -1,10 +1,12 @@
 // Reading stdin without buffering ahead. A pipe, FIFO or socket is read through libuv's poll loop
 // into one reused 64 KiB buffer (net.Socket `onread`): each read is handed over, and written,
 // before the next read(2), so kill -9 can lose at most one read. This also copes with O_NONBLOCK,
-// which a previous Node reader killed by SIGKILL leaves set on a shared pipe. Files and ttys, which
-// poll cannot watch, are read with fs.read in a loop.
+// which a previous Node reader killed by SIGKILL leaves set on a shared pipe. A terminal goes through
+// libuv's tty handle: a blocking fs.read on it would hold a threadpool thread and make process.exit
+// hang. Regular files, which poll cannot watch, are read with fs.read in a loop.
 import fs from 'node:fs';
 import net from 'node:net';
+import tty from 'node:tty';
 
 export interface Input {
   pause(): void;
@@ -32,6 +34,13 @@ export function readInput(fd: number, h: InputHandlers): Input {
     socket.on('end', () => h.end());
     socket.on('error', (err) => h.error(err));
     return { pause: () => socket.pause(), resume: () => socket.resume() };
+  }
+  if (tty.isatty(fd)) {
+    const stream = new tty.ReadStream(fd);
+    stream.on('data', (chunk: Buffer) => h.data(chunk));
+    stream.on('end', () => h.end());
+    stream.on('error', (err) => h.error(err));
+    return { pause: () => stream.pause(), resume: () => stream.resume() };
   }
   let paused = false;
   let reading = false;

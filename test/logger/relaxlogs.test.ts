@@ -278,4 +278,26 @@ describe('relaxlogs', () => {
     expect((await r.exited).code).toBe(0);
     expect(logFiles(d).length).toBe(2);
   });
+
+  it('reads a terminal too, and TERM still exits 0 (no read parked in the threadpool)', async () => {
+    if (spawnSync('script', ['-qec', 'true', '/dev/null']).status !== 0) {
+      console.warn('skipped: script(1) from util-linux is needed to give relaxlogs a terminal');
+      return;
+    }
+    const d = dir();
+    const r = start(['-qfec', `${RELAXLOGS} --log-dir ${d}`, '/dev/null'], { argv0: ['script'] });
+    r.child.stdin!.write('typed\n');
+    await waitFor('the typed line', () => readIfExists(current(d)) === 'typed\n');
+    const pid = descendants(r.child.pid!).find((p) => readIfExists(`/proc/${p}/cmdline`).includes('relaxlogs'));
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGTERM');
+    await waitFor('relaxlogs gone', () => !fs.existsSync(`/proc/${pid}`) || readIfExists(`/proc/${pid}/stat`).split(' ')[2] === 'Z');
+    r.child.stdin!.end();
+    expect((await r.exited).code).toBe(0); // script -e passes relaxlogs' status on
+  });
 });
+
+function descendants(pid: number): number[] {
+  const kids = readIfExists(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
