@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Periods } from '../../src/logger/period.ts';
 import { RotatingFile, WriteFailure, type RotatingFileOptions } from '../../src/logger/rotating-file.ts';
 import { Strftime } from '../../src/logger/strftime.ts';
-import { UTC } from '../../src/logger/zone.ts';
+import { namedZone, UTC } from '../../src/logger/zone.ts';
 import { ManualClock, tempDir } from './helpers.ts';
 
 const MIN = 60_000;
@@ -118,5 +118,24 @@ describe('RotatingFile', () => {
     file.write(Buffer.from('b\nc\n'));
     expect(read('log.202611211700')).toBe('b\nc\n');
     file.close();
+  });
+
+  it('across the New York fall-back hour: one file without %z, two with it, link following', () => {
+    const ny = namedZone('America/New_York');
+    const edt = Date.UTC(2026, 10, 1, 5, 30); // 01:30 EDT
+    const est = Date.UTC(2026, 10, 1, 6, 30); // 01:30 EST, an hour later
+    for (const [pattern, files] of [
+      ['log.%Y%m%d%H%M', { 'log.202611010100': 'edt\nest\n' }],
+      ['log.%Y%m%d%H%M%z', { 'log.202611010100-0400': 'edt\n', 'log.202611010100-0500': 'est\n' }],
+    ] as const) {
+      const { dir, clock, file, read } = setup({ periods: new Periods(ny, 60 * MIN, new Strftime(pattern, '--pattern')) });
+      clock.t = edt;
+      file.write(Buffer.from('edt\n'));
+      clock.t = est;
+      file.write(Buffer.from('est\n'));
+      file.close();
+      for (const [name, content] of Object.entries(files)) expect(read(name)).toBe(content);
+      expect(fs.readlinkSync(path.join(dir, 'current'))).toBe(Object.keys(files).at(-1));
+    }
   });
 });
