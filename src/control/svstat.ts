@@ -45,7 +45,8 @@ function readStatusBytes(path: string): Buffer | string {
 function describeHere(nowSeconds: number): string {
   let normallyUp = false;
   try {
-    statSync('down');
+    // throwIfNoEntry: a thrown ENOENT (its stack trace) would cost ~0.2 ms per directory.
+    if (!statSync('down', { throwIfNoEntry: false })) normallyUp = true;
   } catch (e) {
     if (errorCode(e) !== 'ENOENT') return `unable to stat down: ${djbErrorText(e)}`;
     normallyUp = true;

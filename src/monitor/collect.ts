@@ -2,7 +2,7 @@
 // `supervise/status`, svtools' `supervise/status.json` when there is one, the `down` and
 // `notification-fd` files, and the same for `S/log` when it exists. Never talks to supervise
 // except for the `ok` probe every svstat does.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { probeSupervise } from '../control/probe.ts';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
@@ -34,10 +34,11 @@ export interface ServiceSnapshot {
   log: ServiceSnapshot | null;
 }
 
+// `throwIfNoEntry: false`: a thrown ENOENT costs ~0.2 ms (its stack trace), which is most of the time
+// per service when a scan directory has 100 of them.
 function exists(path: string): boolean | null {
   try {
-    statSync(path);
-    return true;
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch (e) {
     return errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR' ? false : null;
   }
@@ -73,14 +74,15 @@ export function collectService(dir: string, service = basename(resolve(dir)), wi
     dir, service, error: null, supervised: null, normallyUp: null, status: undefined, ext: undefined, readiness: false, log: null,
   };
   try {
-    if (!statSync(dir).isDirectory()) {
-      snap.error = 'unable to chdir: not a directory';
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st || !st.isDirectory()) {
+      snap.error = `unable to chdir: ${st ? 'not a directory' : 'file does not exist'}`;
       snap.supervised = false;
       return snap;
     }
   } catch (e) {
     snap.error = `unable to chdir: ${djbErrorText(e)}`;
-    if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') snap.supervised = false;
+    if (errorCode(e) === 'ENOTDIR') snap.supervised = false;
     return snap;
   }
   const down = exists(join(dir, 'down'));
@@ -88,7 +90,7 @@ export function collectService(dir: string, service = basename(resolve(dir)), wi
   snap.readiness = exists(join(dir, 'notification-fd')) === true;
   if (withLog) {
     try {
-      if (statSync(join(dir, 'log')).isDirectory()) snap.log = collectService(join(dir, 'log'), `${service}/log`, false);
+      if (statSync(join(dir, 'log'), { throwIfNoEntry: false })?.isDirectory()) snap.log = collectService(join(dir, 'log'), `${service}/log`, false);
     } catch { /* no log service */ }
   }
   const probe = probeSupervise(join(dir, 'supervise/ok'));
@@ -114,7 +116,7 @@ export function collectService(dir: string, service = basename(resolve(dir)), wi
     return snap;
   }
   snap.status = status;
-  const ext = readExtendedStatus(join(dir, 'supervise'));
+  const ext = existsSync(join(dir, 'supervise/status.json')) ? readExtendedStatus(join(dir, 'supervise')) : undefined;
   if (ext && consistent(ext, status)) snap.ext = ext;
   return snap;
 }
