@@ -6,7 +6,7 @@
 // two; the hour skipped by spring-forward simply has no file.
 import { Strftime } from './strftime.ts';
 import { UsageError } from './units.ts';
-import { wallMs, type Wall, type Zone } from './zone.ts';
+import { fromUtcFields, wallMs, type Zone } from './zone.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -53,13 +53,7 @@ export class Periods {
   }
 
   private nameOf(startWall: number, offset: number, zoneName: () => string): string {
-    const d = new Date(startWall);
-    const w: Wall = {
-      year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond: d.getUTCMilliseconds(),
-      weekday: d.getUTCDay(), offset,
-    };
-    return this.pattern.format(w, zoneName);
+    return this.pattern.format(fromUtcFields(new Date(startWall), offset), zoneName);
   }
 
   /** A pattern that gives two consecutive periods one name would silently merge them: refuse it. */

@@ -4,13 +4,13 @@
 import { UsageError } from './units.ts';
 import type { Wall } from './zone.ts';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+export const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MONTHS_LONG = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
   'October', 'November', 'December'];
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAYS_LONG = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
-const p2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+export const p2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 const p3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
 /** `+hhmm`, or `+hh:mm` with `colon`. */
@@ -56,7 +56,6 @@ type Piece = string | Directive;
 /** A compiled pattern; throws UsageError on an unknown or dangling `%`. */
 export class Strftime {
   private readonly pieces: Piece[] = [];
-  readonly usesZoneName: boolean;
 
   constructor(readonly pattern: string, flag: string) {
     let literal = '';
@@ -70,7 +69,6 @@ export class Strftime {
       this.pieces.push(d);
     }
     if (literal) this.pieces.push(literal);
-    this.usesZoneName = pattern.includes('%Z');
   }
 
   format(w: Wall, zoneName: () => string = () => 'UTC'): string {

@@ -2,11 +2,9 @@
 // are cached for as long as their text cannot change (a second, or a millisecond), because a fast
 // producer delivers thousands of reads per second.
 import { encodeTai64n } from '../protocol/tai64n.ts';
-import { formatOffset, Strftime } from './strftime.ts';
+import { formatOffset, MONTHS, p2, Strftime } from './strftime.ts';
 import type { Zone } from './zone.ts';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const p2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
 export type Stamper = (now: number) => Buffer;
 

@@ -23,7 +23,8 @@ export interface Zone {
   abbreviation(ms: number): string;
 }
 
-function fromUtcFields(d: Date, offset: number): Wall {
+/** The fields of `d` read in UTC, labelled with `offset`. */
+export function fromUtcFields(d: Date, offset: number): Wall {
   return {
     year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(),
     minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond: d.getUTCMilliseconds(),
