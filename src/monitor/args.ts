@@ -110,7 +110,7 @@ export function parseMonitorArgs(args: readonly string[], defaultFormat: Format)
     }
   }
   if (o.textfileDir !== undefined) {
-    if (o.format !== 'prometheus' && o.format !== defaultFormat) throw new Error('--textfile writes the Prometheus format only');
+    if (o.format !== 'prometheus' && (o.format !== defaultFormat || defaultFormat !== 'text')) throw new Error('--textfile writes the Prometheus format only');
     o.format = 'prometheus';
   }
   if (o.textfileName !== undefined && o.textfileDir === undefined) throw new Error('--textfile-name needs --textfile DIR');

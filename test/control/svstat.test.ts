@@ -105,12 +105,10 @@ describe.skipIf(!HAVE_DAEMONTOOLS)('svstat against daemontools svstat', () => {
     // so is `--json` after a `--`. svtools parses options only when it sees one of its own.
     const name = await fakeService('svc', encodeStatus({ since: { seconds: Math.floor(Date.now() / 1000), nanoseconds: 0 }, pid: 0, paused: false, want: 'up' }));
     for (const args of [['-x', name], ['-', '--jsonx', name], ['--', '--json', name], ['-h', name]]) {
-      let ours = '', theirs = '';
-      for (let attempt = 0; attempt < 3 && (ours === '' || ours !== theirs); attempt++) {
-        theirs = run('svstat', args, sb.root).out;
-        ours = run(bin('svstat'), args, sb.root).out;
-      }
-      expect(ours, JSON.stringify(args)).toBe(theirs);
+      // Ages are compared elsewhere; here only which arguments are directories (a loaded machine
+      // can put every pair of runs across a second boundary).
+      const ageless = (out: string) => out.replace(/ \d+ seconds/g, ' N seconds');
+      expect(ageless(run(bin('svstat'), args, sb.root).out), JSON.stringify(args)).toBe(ageless(run('svstat', args, sb.root).out));
     }
     expect(run(bin('svstat'), ['-o', 'up', name], sb.root)).toEqual({ out: '0\n', code: 0 });
     expect(run(bin('svstat'), ['--check=soon', name], sb.root).code).toBe(100); // ours, misused
