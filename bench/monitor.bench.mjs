@@ -67,14 +67,16 @@ function measure(n, env) {
   const cmds = commands(n);
   const out = join(tmp, 'hf.json');
   const times = cmds.map(() => []);
+  const cpu = cmds.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     const args = ['-N', '--style', 'none', '--warmup', '1', '--runs', String(RUNS_PER_ROUND), '--export-json', out, ...cmds.map(([, c]) => c)];
     const r = spawnSync('hyperfine', args, { cwd: tmp, env, stdio: ['ignore', 'ignore', 'ignore'] });
     if (r.status !== 0) throw new Error(`hyperfine exited ${r.status}`);
-    JSON.parse(readFileSync(out, 'utf8')).results.forEach((res, i) => times[i].push(...res.times));
+    JSON.parse(readFileSync(out, 'utf8')).results.forEach((res, i) => { times[i].push(...res.times); cpu[i].push(res.user + res.system); });
   }
   const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
-  return cmds.map(([name], i) => ({ name, ms: median(times[i]) * 1000 }));
+  // CPU time (user + system, mean of the rounds' means) is less disturbed by other load than wall time.
+  return cmds.map(([name], i) => ({ name, ms: median(times[i]) * 1000, cpuMs: median(cpu[i]) * 1000 }));
 }
 
 const envs = [['as is', process.env]];
@@ -87,18 +89,21 @@ if (process.env.NODE_EXTRA_CA_CERTS) {
 let failed = false;
 try {
   for (const [label, env] of envs) {
-    console.log(`\n${label}: median ms (ratio to node -e 0), ${ROUNDS * RUNS_PER_ROUND} runs in ${ROUNDS} interleaved rounds`);
-    const table = new Map();
-    for (const n of SIZES) for (const { name, ms } of measure(n, env)) table.set(`${name}@${n}`, ms);
+    console.log(`\n${label}: ms (ratio to node -e 0), ${ROUNDS * RUNS_PER_ROUND} runs in ${ROUNDS} interleaved rounds; load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+    const table = new Map(), cpuTable = new Map();
+    for (const n of SIZES) for (const { name, ms, cpuMs } of measure(n, env)) { table.set(`${name}@${n}`, ms); cpuTable.set(`${name}@${n}`, cpuMs); }
     const names = commands(1).map(([name]) => name);
-    console.log(['command'.padEnd(28), ...SIZES.map((n) => `${n} svc`.padStart(16)), '  per extra svc'].join(''));
-    for (const name of names) {
-      const cells = SIZES.map((n) => {
-        const ms = table.get(`${name}@${n}`), base = table.get(`node -e 0@${n}`);
-        return `${ms.toFixed(1)} (${(ms / base).toFixed(2)}x)`.padStart(16);
-      });
-      const perService = (table.get(`${name}@100`) - table.get(`${name}@1`)) / 99;
-      console.log([name.padEnd(28), ...cells, `  ${(perService * 1000).toFixed(0)} µs`].join(''));
+    for (const [what, t] of [['wall, median', table], ['CPU user+sys, median of round means', cpuTable]]) {
+      console.log(`${what}:`);
+      console.log(['command'.padEnd(28), ...SIZES.map((n) => `${n} svc`.padStart(16)), '  per extra svc'].join(''));
+      for (const name of names) {
+        const cells = SIZES.map((n) => {
+          const ms = t.get(`${name}@${n}`), base = t.get(`node -e 0@${n}`);
+          return `${ms.toFixed(1)} (${(ms / base).toFixed(2)}x)`.padStart(16);
+        });
+        const perService = (t.get(`${name}@100`) - t.get(`${name}@1`)) / 99;
+        console.log([name.padEnd(28), ...cells, `  ${(perService * 1000).toFixed(0)} µs`].join(''));
+      }
     }
     for (const name of ['svstat', 'svstat --json', 'svcheck', 'svstat --format=prometheus']) {
       const ratio = table.get(`${name}@1`) / table.get('node -e 0@1');
