@@ -10,7 +10,7 @@ import { AfterClose } from './after-close.ts';
 import { Framer, type LongLines } from './framer.ts';
 import { readInput, type Input, type InputHandlers } from './input.ts';
 import { Periods } from './period.ts';
-import { RotatingFile, SYSTEM_CLOCK, WriteFailure, type FsyncMode } from './rotating-file.ts';
+import { makeDirectory, RotatingFile, SYSTEM_CLOCK, WriteFailure, type FsyncMode } from './rotating-file.ts';
 import { StdoutSink, writeAllSync } from './stdout-sink.ts';
 import { Strftime } from './strftime.ts';
 import { makeStamper } from './timestamp.ts';
@@ -77,7 +77,7 @@ export function runLogger(o: LoggerOptions): void {
   } else {
     const dir = o.logDir;
     try {
-      fs.mkdirSync(dir, { recursive: true, mode: o.dirMode });
+      makeDirectory(dir, o.dirMode);
     } catch (err) {
       fatal(`unable to create directory ${dir}: ${djbErrorText(err)}`);
     }

@@ -184,7 +184,7 @@ export class RotatingFile {
     const p = this.o.periods.at(now);
     this.nextCheck = p.nextCheck;
     // Recreated on every open: a removed directory comes back at the next retry.
-    fs.mkdirSync(this.o.dir, { recursive: true, mode: this.o.dirMode });
+    makeDirectory(this.o.dir, this.o.dirMode);
     const g = generation >= 0 ? { generation, file: generationFile(p.name, generation) } : this.lastGeneration(p.name);
     const fd = fs.openSync(path.join(this.o.dir, g.file), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, this.o.fileMode);
     this.fd = fd;
@@ -267,6 +267,21 @@ export class RotatingFile {
   /** Exit: fsync (unless --fsync never) and close. */
   close(): void {
     this.closeFile(false);
+  }
+}
+
+/** mkdir -p. Not fs.mkdirSync's `recursive`, which spins forever where mkdir(2) says ENOENT under an
+ * existing parent (/proc, some network file systems). */
+export function makeDirectory(dir: string, mode: number): void {
+  try {
+    fs.mkdirSync(dir, { mode });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && fs.statSync(dir).isDirectory()) return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeDirectory(parent, mode);
+    fs.mkdirSync(dir, { mode });
   }
 }
 

@@ -118,6 +118,15 @@ describe('relaxlogs', () => {
     expect(v.stdout.toString()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('an unusable log directory exits 111 (and does not spin where mkdir says ENOENT, as in /proc)', () => {
+    const file = path.join(dir(), 'a-file');
+    fs.writeFileSync(file, '');
+    for (const d of ['/proc/relaxlogs-test', file, path.join(file, 'sub')]) {
+      const r = spawnSync(RELAXLOGS, ['--log-dir', d], { input: 'x\n', timeout: 30_000 });
+      expect(r.status, d).toBe(111);
+    }
+  });
+
   it('a busy lock exits 111; a lock left by a dead logger does not matter', async () => {
     const d = dir();
     const fd = fs.openSync(path.join(d, 'lock'), 'a');
