@@ -18,6 +18,9 @@ const ROTATE = 16 * 1024 * 1024 - 1; // multilog's largest s
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'relaxlogs-bench-'));
+// The input is hundreds of MB: never leave it behind.
+process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+process.on('SIGINT', () => process.exit(130));
 const input = path.join(work, 'input');
 const out = path.join(work, 'out');
 
@@ -96,4 +99,3 @@ for (const t of table.filter((x) => x.logger === 'relaxlogs')) {
   if (b) console.log(`relaxlogs (${t.timestamps}) / fastest peer ${b.logger} (${b.timestamps}): ${(b.real / t.real).toFixed(2)}x throughput, ${(t.cpu / b.cpu).toFixed(2)}x CPU`);
 }
 if (!present.length) console.log('no peer installed: no ratio');
-fs.rmSync(work, { recursive: true, force: true });
