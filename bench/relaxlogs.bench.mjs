@@ -99,3 +99,6 @@ for (const t of table.filter((x) => x.logger === 'relaxlogs')) {
   if (b) console.log(`relaxlogs (${t.timestamps}) / fastest peer ${b.logger} (${b.timestamps}): ${(b.real / t.real).toFixed(2)}x throughput, ${(t.cpu / b.cpu).toFixed(2)}x CPU`);
 }
 if (!present.length) console.log('no peer installed: no ratio');
+// Every figure includes start-up, which weighs on small inputs: Node, yargs and pino cost relaxlogs this.
+const idle = spawnSync('bash', ['-c', `TIMEFORMAT='%R'; { time ${ours} </dev/null >/dev/null 2>&1 ; } 2>&1`], { encoding: 'utf8' });
+console.log(`relaxlogs start-up and exit on empty input: ${idle.stdout.trim()} s wall`);
