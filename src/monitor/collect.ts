@@ -3,7 +3,7 @@
 // `notification-fd` files, and the same for `S/log` when it exists. Never talks to supervise
 // except for the `ok` probe every svstat does.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { probeSupervise } from '../control/probe.ts';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
 import { readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
@@ -85,15 +85,17 @@ export function collectService(dir: string, service = basename(resolve(dir)), wi
     if (errorCode(e) === 'ENOTDIR') snap.supervised = false;
     return snap;
   }
-  const down = exists(join(dir, 'down'));
+  // Plain concatenation: path.join() per file was a tenth of the time per service.
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  const down = exists(`${base}down`);
   snap.normallyUp = down === null ? null : !down;
-  snap.readiness = exists(join(dir, 'notification-fd')) === true;
+  snap.readiness = exists(`${base}notification-fd`) === true;
   if (withLog) {
     try {
-      if (statSync(join(dir, 'log'), { throwIfNoEntry: false })?.isDirectory()) snap.log = collectService(join(dir, 'log'), `${service}/log`, false);
+      if (statSync(`${base}log`, { throwIfNoEntry: false })?.isDirectory()) snap.log = collectService(`${base}log`, `${service}/log`, false);
     } catch { /* no log service */ }
   }
-  const probe = probeSupervise(join(dir, 'supervise/ok'));
+  const probe = probeSupervise(`${base}supervise/ok`);
   if (probe.state === 'not-running') {
     snap.supervised = false;
     snap.error = 'supervise not running';
@@ -105,7 +107,7 @@ export function collectService(dir: string, service = basename(resolve(dir)), wi
     return snap;
   }
   snap.supervised = true;
-  const bytes = readStatusBytes(join(dir, 'supervise/status'));
+  const bytes = readStatusBytes(`${base}supervise/status`);
   if (typeof bytes === 'string') {
     snap.error = bytes;
     return snap;
@@ -116,7 +118,7 @@ export function collectService(dir: string, service = basename(resolve(dir)), wi
     return snap;
   }
   snap.status = status;
-  const ext = existsSync(join(dir, 'supervise/status.json')) ? readExtendedStatus(join(dir, 'supervise')) : undefined;
+  const ext = existsSync(`${base}supervise/status.json`) ? readExtendedStatus(`${base}supervise`) : undefined;
   if (ext && consistent(ext, status)) snap.ext = ext;
   return snap;
 }
