@@ -105,13 +105,13 @@ describe('RotatingFile', () => {
     again.file.close();
   });
 
-  it('reports how much was written when the directory vanishes, and recreates it on retry', () => {
+  it('reports how much was written when opening the next file fails, and recreates a vanished directory on retry', () => {
     const { dir, clock, file, read } = setup();
     file.write(Buffer.from('a\n'));
     fs.rmSync(dir, { recursive: true });
     clock.t = T0 + 5000;
     let failure: unknown;
-    vi.spyOn(fs, 'mkdirSync').mockImplementationOnce(() => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); });
+    vi.spyOn(fs, 'openSync').mockImplementationOnce(() => { throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }); });
     try { file.write(Buffer.from('b\nc\n')); } catch (e) { failure = e; }
     expect(failure).toBeInstanceOf(WriteFailure);
     expect((failure as WriteFailure).written).toBe(0);
