@@ -210,7 +210,7 @@ export function runLogger(o: LoggerOptions): void {
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => { framer.flush(); guard(() => sink.reopen()); });
   process.on('SIGALRM', () => { framer.flush(); sink.requestRotation(); guard(() => sink.tick(false)); });
-  process.on('SIGUSR1', () => log.info({ ...stats, activeFile: sink.active, failing, queued: queue.length }, 'stats'));
+  process.on('SIGUSR1', () => log.info({ ...stats, activeFile: sink.active, failing, queuedBytes: queue.reduce((n, b) => n + b.length, 0) }, 'stats'));
   process.on('SIGPIPE', () => {});
   process.on('uncaughtException', (err) => fatal(`internal error: ${err.stack ?? err.message}`));
 
