@@ -32,7 +32,7 @@ const argv = yargs(hideBin(process.argv))
     'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe message written' },
     watch: { type: 'boolean', default: true, describe: 'watch DIR with inotify (--no-watch: periodic and signalled rescans only)' },
     'start-hold': { type: 'number', default: 1, describe: 'seconds between two starts of a service (daemontools: 1)' },
-    'start-concurrency': { type: 'number', default: 8, describe: 'service directories taken in charge at the same time' },
+    'start-concurrency': { type: 'number', default: 32, describe: 'service directories taken in charge at the same time' },
   })
   .strictOptions()
   .fail((msg, err) => usageError(msg ?? err?.message ?? 'bad arguments'))

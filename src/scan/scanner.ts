@@ -6,6 +6,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { SuperviseStartError, SuperviseWorker, type WorkerEvent } from '../supervise/worker.ts';
 import { djbErrorText } from '../protocol/errors.ts';
+import { BatchFlock } from './batch-flock.ts';
 import { Limiter } from './limiter.ts';
 import { listServices, problemHint, type ServiceEntry } from './listing.ts';
 import { LogPipe } from './log-pipe.ts';
@@ -71,6 +72,7 @@ export class Scanner {
   /** Problems with scan directory entries, by name: logged once until they change. */
   private readonly entryProblems = new Map<string, string>();
   private readonly limiter: Limiter;
+  private readonly locks = new BatchFlock();
   private watcher: FSWatcher | undefined;
   private watchedIno = 0;
   private rescanTimer: NodeJS.Timeout | undefined;
@@ -82,7 +84,7 @@ export class Scanner {
   constructor(options: ScannerOptions) {
     this.options = options;
     this.log = options.logger;
-    this.limiter = new Limiter(options.startConcurrency ?? 8);
+    this.limiter = new Limiter(options.startConcurrency ?? 32);
   }
 
   /** Number of service directories (S, not S/log) currently known. */
@@ -236,6 +238,7 @@ export class Scanner {
           extendedStatus: true,
           adopt: true,
           startHoldMs: this.options.startHoldMs,
+          tryLock: this.locks.tryLock,
           onEvent: (event) => this.onWorkerEvent(service, which, event),
         });
         slot.worker = worker;
@@ -281,7 +284,7 @@ export class Scanner {
         this.log.info({ service: name, pid: event.pid }, 'adopted a running service left by an earlier svscan');
         break;
       case 'exit': {
-        const quick = Date.now() - slot.startedAt < QUICK_EXIT_MS;
+        const quick = event.at - slot.startedAt < QUICK_EXIT_MS;
         slot.quickExits = quick ? slot.quickExits + 1 : 0;
         const fields = { service: name, pid: event.pid, code: event.code, signal: event.signal };
         const msg = event.code === null && event.signal === null ? 'exited (adopted: status unknown)' : 'exited';

@@ -40,7 +40,8 @@ export type WorkerEvent =
   | { type: 'start'; pid: number }
   /** A child recorded in status.json by an earlier supervisor was found alive and taken over. */
   | { type: 'adopt'; pid: number }
-  | { type: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null }
+  /** `at`: when the exit happened (epoch ms); it is reported after the start hold, which may be later. */
+  | { type: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
   /** ./run could not be executed; `text` is daemontools' wording ("unable to start DIR/run: ..."). */
   | { type: 'spawn-error'; text: string; error: Error }
   | { type: 'warning'; text: string }
@@ -63,6 +64,8 @@ export interface WorkerOptions {
   adopt?: boolean;
   /** The pause after every start (daemontools: 1000 ms). */
   startHoldMs?: number;
+  /** Takes the flock(2) on the open lock file (default: flock(1) on it); false when held elsewhere. */
+  tryLock?: (fd: number) => Promise<boolean>;
 }
 
 export interface StopOptions {
@@ -76,7 +79,7 @@ export interface StopOptions {
 export class SuperviseStartError extends Error {}
 
 type QueuedEvent =
-  | { kind: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
   | { kind: 'command'; byte: string };
 
 export class SuperviseWorker {
@@ -195,7 +198,7 @@ export class SuperviseWorker {
     } catch (err) {
       this.fail(`unable to acquire ${dir}/supervise/lock`, err);
     }
-    if (!(await tryFlock(this.lockFd))) {
+    if (!(await (this.options.tryLock ?? tryFlock)(this.lockFd))) {
       this.fail(`unable to acquire ${dir}/supervise/lock`, { code: 'EAGAIN' });
     }
     // Before the first status write, which would forget the child a killed supervisor left running.
@@ -211,7 +214,8 @@ export class SuperviseWorker {
       this.drain();
     });
     this.control.socket.on('error', (err) => this.warn(`unable to read ${dir}/supervise/control: ${djbErrorText(err)}`));
-    this.announce();
+    // When ./run starts right after, its start writes the status: one write instead of two.
+    if (this.adopted || this.want === 'down') this.announce();
     try {
       await makeFifo(paths.ok);
       this.okFd = holdFifoOpen(paths.ok);
@@ -248,7 +252,7 @@ export class SuperviseWorker {
       if (isSameProcess(pid, startTicks)) return;
       this.stopAdoptedPoll();
       // Not our child: its exit status went to its new parent. Code and signal are unknown.
-      this.queue.push({ kind: 'exit', pid, code: null, signal: null });
+      this.queue.push({ kind: 'exit', pid, code: null, signal: null, at: Date.now() });
       this.drain();
     }, ADOPTED_POLL_MS);
     this.emit({ type: 'adopt', pid });
@@ -321,7 +325,7 @@ export class SuperviseWorker {
     // Without a listener a failed kill (EPERM after a setuid exec, say) would crash the whole process.
     child.on('error', (err) => this.warn(`unable to signal ${this.dir}/run (pid ${pid}): ${djbErrorText(err)}`));
     child.once('exit', (code, signal) => {
-      this.queue.push({ kind: 'exit', pid, code, signal });
+      this.queue.push({ kind: 'exit', pid, code, signal, at: Date.now() });
       this.drain();
     });
     this.paused = false;
@@ -340,7 +344,7 @@ export class SuperviseWorker {
     this.paused = false;
     this.pidChange(0);
     this.announce();
-    this.queue.push({ kind: 'exit', pid: 0, code: 111, signal: null });
+    this.queue.push({ kind: 'exit', pid: 0, code: 111, signal: null, at: Date.now() });
     this.hold();
   }
 
@@ -365,13 +369,13 @@ export class SuperviseWorker {
 
   private onExit(event: Extract<QueuedEvent, { kind: 'exit' }>): void {
     this.child = undefined;
-    if (event.pid) this.lastExit = { code: event.code, signal: event.signal ? event.signal.replace(/^SIG/, '') : null, at: Date.now() };
+    if (event.pid) this.lastExit = { code: event.code, signal: event.signal ? event.signal.replace(/^SIG/, '') : null, at: event.at };
     this.stopAdoptedPoll();
     this.adopted = false;
     this.startTicks = null;
     this.pidChange(0);
     this.announce();
-    if (event.pid) this.emit({ type: 'exit', pid: event.pid, code: event.code, signal: event.signal });
+    if (event.pid) this.emit({ type: 'exit', pid: event.pid, code: event.code, signal: event.signal, at: event.at });
     if (this.exitRequested) return;
     if (this.want === 'up') this.startRun();
   }
