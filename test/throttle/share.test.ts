@@ -27,7 +27,8 @@ function foreignPeer(dir: string, name: string) {
 describe('sabo sharing a work dir', () => {
   it('two processes split the limit, a joiner causes no overshoot, and the survivor speeds up', async () => {
     const dir = tempDir();
-    const args = ['--max-bandwidth', '1M', '--work-dir', dir];
+    // A small burst, so that what is measured is the join, not a catch-up after this process stalls.
+    const args = ['--max-bandwidth', '1M', '--work-dir', dir, '--burst', '50ms'];
     const a = startSabo(args);
     void feed(a.child.stdin!, pattern, 3_000_000);
     await waitFor('first bytes of A', () => a.bytes() > 0);
