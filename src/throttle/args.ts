@@ -163,7 +163,7 @@ export async function parseCommandLine(argv: string[], name: ProgramName): Promi
       windowSec,
       blockSize,
       minBandwidth: a['min-bandwidth'] === undefined ? undefined : convert('--min-bandwidth', () => parseRate(a['min-bandwidth']!, units)),
-      stopAfter: optionalSize('--stop-after', a['stop-after']),
+      stopAfter: a['stop-after'] === undefined ? undefined : Math.floor(optionalSize('--stop-after', a['stop-after'])!),
       controlFile: a['control-file'],
       listenFifo: a.listen,
       verbose: verbose ?? false,
