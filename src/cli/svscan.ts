@@ -2,8 +2,7 @@
 // Exit codes: 0 after an orderly stop (SIGTERM/SIGINT), 100 usage error, 111 DIR unusable at start-up
 // or an internal fatal error (services are left running; a new svscan adopts them).
 import { statSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
 import { createLogger, type LogFormat } from '../scan/log.ts';
 import { Scanner } from '../scan/scanner.ts';
@@ -22,25 +21,76 @@ function seconds(value: number, flag: string, min: number): number {
   return Math.round(value * 1000);
 }
 
-const argv = yargs(hideBin(process.argv))
-  .scriptName('svscan')
-  .usage('svscan [DIR]\n\nSupervise every subdirectory of DIR (default .) from one process: start, restart, log pipes, svc/svstat.')
-  .options({
-    'rescan-interval': { type: 'number', default: 5, describe: 'full rescan every this many seconds (fs.watch rescans at once)' },
-    'kill-timeout': { type: 'number', default: 10, describe: 'on stop: KILL the process group this many seconds after TERM' },
-    'log-format': { choices: ['json', 'pretty'], describe: 'svscan\'s own messages on stderr (default: pretty on a TTY, else json)' },
-    'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe message written' },
-    watch: { type: 'boolean', default: true, describe: 'watch DIR with inotify (--no-watch: periodic and signalled rescans only)' },
-    'start-hold': { type: 'number', default: 1, describe: 'seconds between two starts of a service (daemontools: 1)' },
-    'start-concurrency': { type: 'number', default: 32, describe: 'service directories taken in charge at the same time' },
-  })
-  .strictOptions()
-  .fail((msg, err) => usageError(msg ?? err?.message ?? 'bad arguments'))
-  .version(pkg.version)
-  .alias('v', 'version')
-  .help()
-  .alias('h', 'help')
-  .parseSync();
+const HELP = `svscan [DIR]
+
+Supervise every subdirectory of DIR (default .) from one process: start, restart, log pipes, svc/svstat.
+
+Options:
+  --rescan-interval SECONDS   full rescan every this many seconds; fs.watch rescans at once   [default: 5]
+  --kill-timeout SECONDS      on stop: KILL the process group this long after TERM            [default: 10]
+  --log-format json|pretty    svscan's own messages on stderr          [default: pretty on a TTY, else json]
+  --log-level LEVEL           debug, info, warn or error                                      [default: info]
+  --no-watch                  no inotify: periodic and signalled (HUP, ALRM) rescans only
+  --start-hold SECONDS        least time between two starts of a service (daemontools: 1)     [default: 1]
+  --start-concurrency N       service directories taken in charge at the same time            [default: 32]
+  -h, --help                  this text
+  -v, --version               the version
+
+Exit codes: 0 after SIGTERM/SIGINT once every service is down; 100 usage; 111 DIR unusable or internal error.
+See doc/svscan.md.
+`;
+
+const OPTIONS = {
+  'rescan-interval': { type: 'string' },
+  'kill-timeout': { type: 'string' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  watch: { type: 'boolean' },
+  'no-watch': { type: 'boolean' },
+  'start-hold': { type: 'string' },
+  'start-concurrency': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+let parsed;
+try {
+  parsed = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true });
+} catch (err) {
+  usageError((err as Error).message);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+if (values.version) {
+  process.stdout.write(`${pkg.version}\n`);
+  process.exit(0);
+}
+function number(flag: keyof typeof OPTIONS, fallback: number): number {
+  const text = values[flag];
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(n)) usageError(`--${flag}: not a number: ${String(text)}`);
+  return n;
+}
+function choice<T extends string>(flag: keyof typeof OPTIONS, allowed: readonly T[]): T | undefined {
+  const text = values[flag];
+  if (text === undefined) return undefined;
+  if (!allowed.includes(text as T)) usageError(`--${flag}: one of ${allowed.join(', ')}`);
+  return text as T;
+}
+const argv = {
+  _: positionals,
+  'rescan-interval': number('rescan-interval', 5),
+  'kill-timeout': number('kill-timeout', 10),
+  'start-hold': number('start-hold', 1),
+  'start-concurrency': number('start-concurrency', 32),
+  'log-format': choice('log-format', ['json', 'pretty'] as const),
+  'log-level': choice('log-level', ['debug', 'info', 'warn', 'error'] as const) ?? 'info',
+  watch: values['no-watch'] ? false : values.watch ?? true,
+};
 
 if (argv._.length > 1) usageError('svscan [DIR]');
 const dir = argv._.length ? String(argv._[0]) : '.';
