@@ -22,11 +22,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'sabo-bench-'));
 const timeFile = join(tmp, 'time');
 const hasTime = have('/usr/bin/time');
 
-// sabo's default 1 s bucket lets it catch up after a stall (of the feeder, of this reader, of the
-// machine), as Go sabo does; --burst 20ms is the hard cap.
+// sabo's default 20 ms bucket is a hard cap; --burst 1s (Go sabo's bucket) lets it catch up after a
+// stall (of the feeder, of this reader, of the machine).
 const tools = [
   { name: 'sabo', cmd: (rate) => `'${SABO}' --max-bandwidth ${rate}` },
-  { name: 'sabo --burst 20ms', cmd: (rate) => `'${SABO}' --max-bandwidth ${rate} --burst 20ms` },
+  { name: 'sabo --burst 1s', cmd: (rate) => `'${SABO}' --max-bandwidth ${rate} --burst 1s` },
 ];
 if (have('pv')) tools.push({ name: 'pv -q -L', cmd: (rate) => `pv -q -L ${rate}` });
 else console.log('pv not found: install pv for the side-by-side figures');

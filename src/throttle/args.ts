@@ -101,7 +101,8 @@ export async function parseCommandLine(argv: string[], name: ProgramName): Promi
       'share-key': { type: 'string' },
       weight: { type: 'number', default: 1 },
       'refresh-interval': { type: 'string', default: '1s' },
-      burst: { type: 'string', default: '1s' },
+      // A hard cap by default: no 1-second window above the limit (Go sabo's 1 s bucket catches up after a stall).
+      burst: { type: 'string', default: '20ms' },
       'start-full': { type: 'boolean', default: false },
       window: { type: 'string', alias: 'w' },
       'block-size': { type: 'string', alias: 's', default: '64KiB' },
