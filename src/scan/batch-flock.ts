@@ -9,6 +9,8 @@ const BATCH = 128;
 
 interface Request {
   fd: number;
+  /** Fifos to create (mode 0600) in the same shell, before the lock is tried. */
+  fifos: string[];
   resolve: (locked: boolean) => void;
   reject: (err: Error) => void;
 }
@@ -17,14 +19,22 @@ export class BatchFlock {
   private pending: Request[] = [];
   private scheduled = false;
 
-  /** Resolves true when the lock on `fd` is now ours, false when another description holds it. */
-  tryLock = (fd: number): Promise<boolean> => new Promise((resolve, reject) => {
-    this.pending.push({ fd, resolve, reject });
+  /**
+   * Resolves true when the lock on `fd` is now ours, false when another description holds it. The
+   * missing `fifos` are made by the same shell first (mkfifo(1) once for the whole batch), which saves
+   * the supervise worker two more spawns: a new service starts in two spawns, not four.
+   */
+  tryLock(fd: number, fifos: string[] = []): Promise<boolean> {
+    return new Promise((resolve, reject) => this.enqueue({ fd, fifos, resolve, reject }));
+  }
+
+  private enqueue(request: Request): void {
+    this.pending.push(request);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-  });
+  }
 
   private flush(): void {
     this.scheduled = false;
@@ -34,11 +44,13 @@ export class BatchFlock {
   private run(batch: Request[]): void {
     const numbers = batch.map((_, i) => i + 3).join(' ');
     // One status per line, in order: 0 locked, 1 busy, anything else an error.
-    const script = `for fd in ${numbers}; do flock --nonblock --exclusive $fd; echo $?; done`;
+    // The fifo paths are the shell's arguments ("$@"), never part of the script text.
+    const script = `[ $# -gt 0 ] && mkfifo -m 600 -- "$@" 2>/dev/null; for fd in ${numbers}; do flock --nonblock --exclusive $fd; echo $?; done`;
+    const fifos = batch.flatMap((r) => r.fifos);
     const fail = (err: Error) => { for (const r of batch) r.reject(err); };
     let child;
     try {
-      child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe', ...batch.map((r) => r.fd)] });
+      child = spawn('sh', ['-c', script, 'sh', ...fifos], { stdio: ['ignore', 'pipe', 'pipe', ...batch.map((r) => r.fd)] });
     } catch (err) {
       fail(new FlockUnavailableError((err as Error).message));
       return;

@@ -102,7 +102,7 @@ export class Scanner {
   /** A rescan soon, coalescing bursts of events (a thousand mkdirs make a few scans, not a thousand). */
   rescanSoon(reason: string): void {
     if (this.soonTimer || this.stopping) return;
-    const delay = Math.max(1, 5 - (Date.now() - this.lastScanAt));
+    const delay = Math.max(1, 3 - (Date.now() - this.lastScanAt));
     this.soonTimer = setTimeout(() => {
       this.soonTimer = undefined;
       this.rescan(reason);
@@ -238,7 +238,7 @@ export class Scanner {
           extendedStatus: true,
           adopt: true,
           startHoldMs: this.options.startHoldMs,
-          tryLock: this.locks.tryLock,
+          tryLock: (fd) => this.locks.tryLock(fd, missingFifos(slot.dir)),
           onEvent: (event) => this.onWorkerEvent(service, which, event),
         });
         slot.worker = worker;
@@ -359,6 +359,11 @@ export class Scanner {
     })();
     return this.stopping;
   }
+}
+
+/** supervise/control and supervise/ok of `dir` that do not exist yet. */
+function missingFifos(dir: string): string[] {
+  return ['control', 'ok'].map((f) => join(dir, 'supervise', f)).filter((p) => !statSync(p, { throwIfNoEntry: false }));
 }
 
 function spawnHint(error: Error): string {
