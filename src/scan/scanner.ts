@@ -47,6 +47,8 @@ class Slot {
   problem: string | undefined;
   startedAt = 0;
   quickExits = 0;
+  /** Starts of ./run seen (restarts log as `restarted`). */
+  starts = 0;
   /** After a failed start, not before this time (epoch ms): a burst of scans does not retry at once. */
   nextTry = 0;
   constructor(readonly dir: string) {}
@@ -272,8 +274,9 @@ export class Scanner {
     switch (event.type) {
       case 'start': {
         slot.startedAt = Date.now();
+        slot.starts++;
         const quiet = slot.quickExits > CRASH_LOG_FIRST && slot.quickExits % CRASH_LOG_EVERY !== 0;
-        this.log[quiet ? 'debug' : 'info']({ service: name, pid: event.pid }, 'started');
+        this.log[quiet ? 'debug' : 'info']({ service: name, pid: event.pid }, slot.starts > 1 ? 'restarted' : 'started');
         if (slot.problem?.startsWith('unable to start')) {
           slot.problem = undefined;
         }
