@@ -1,7 +1,7 @@
 // Test plumbing: a temporary directory per test, polling with deadlines, and cleanup of every
 // process a test starts (by pid or process group, never by name).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,8 +111,15 @@ export class Sandbox {
     pids.delete(0);
     for (const pid of pids) {
       // Each is its own process group leader here (setsid by our supervise, detached by spawn);
-      // fall back to the pid alone for daemontools' children, which share supervise's group.
-      for (const target of [-pid, pid]) {
+      // the pid alone covers daemontools' children, which share supervise's group. A recorded pid
+      // may have been reused by now by someone else's process: signal a live one only if it works
+      // inside this sandbox. A dead leader's group can only hold its own descendants (the kernel
+      // gives no new process a pid that is still some group's id), so the group is always ours.
+      let live: string | undefined;
+      try { live = readlinkSync(`/proc/${pid}/cwd`); } catch { live = undefined; }
+      const ours = live === undefined || live === this.root || live.startsWith(`${this.root}/`);
+      if (!ours) continue;
+      for (const target of live === undefined ? [-pid] : [-pid, pid]) {
         try { process.kill(target, 'SIGKILL'); } catch { /* already gone */ }
       }
     }
