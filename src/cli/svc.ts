@@ -2,4 +2,4 @@
 import { finishClient } from '../control/result.ts';
 import { svc } from '../control/svc.ts';
 
-finishClient(svc(process.argv.slice(2)));
+void Promise.resolve(svc(process.argv.slice(2))).then(finishClient);

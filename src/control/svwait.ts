@@ -4,8 +4,9 @@
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { djbErrorText } from '../protocol/errors.ts';
-import { readExtendedStatus } from '../protocol/extended-status.ts';
+import { consistent, readExtendedStatus } from '../protocol/extended-status.ts';
 import { decodeStatus, STATUS_SIZE } from '../protocol/status.ts';
+import { getopt } from './getopt.ts';
 import { probeSupervise } from './probe.ts';
 import type { ClientResult } from './result.ts';
 
@@ -55,12 +56,15 @@ export function condition(dir: string, awaited: Awaited): Condition {
   }
   if (!status) return { error: `unable to read ${dir}/supervise/status: bad format` };
   const ext = readExtendedStatus(join(dir, 'supervise'));
+  // Between the two renames of a change, status.json still describes the previous state: wait.
+  const current = ext && consistent(ext, status) ? ext : undefined;
+  if (ext && !current && (awaited === 'ready' || awaited === 'finished')) return { met: false, supervised };
   const up = status.pid !== 0;
   const met =
     awaited === 'up' ? up
-    : awaited === 'ready' ? up && (ext ? ext.pid === status.pid && ext.readySince !== null : true)
+    : awaited === 'ready' ? up && (current ? current.readySince !== null : true)
     : awaited === 'down' ? !up
-    : !up && !ext?.finishPid;
+    : !up && !current?.finishPid;
   return { met, supervised };
 }
 
@@ -74,28 +78,18 @@ export interface SvwaitRequest {
 
 const AWAITED: Record<string, Awaited> = { u: 'up', U: 'ready', d: 'down', D: 'finished' };
 
-/** s6-svwait's options; `-t` takes a value (`-t500` or `-t 500`), so djb's getopt does not fit. */
+/** s6-svwait's options: the last of -u -U -d -D and of -a -o wins; `-t` takes milliseconds. */
 export function parseSvwait(args: readonly string[]): SvwaitRequest | undefined {
-  const request: SvwaitRequest = { awaited: 'up', mode: 'all', timeoutMs: 0, dirs: [] };
-  const rest = [...args];
-  while (rest.length && rest[0]!.startsWith('-') && rest[0] !== '-') {
-    const arg = rest.shift()!;
-    if (arg === '--') break;
-    for (let i = 1; i < arg.length; i++) {
-      const letter = arg[i]!;
-      if (letter === 't') {
-        const value = arg.slice(i + 1) || rest.shift();
-        if (value === undefined || !/^\d+$/.test(value)) return undefined;
-        request.timeoutMs = Number(value);
-        break;
-      }
-      if (letter in AWAITED) request.awaited = AWAITED[letter]!;
-      else if (letter === 'a' || letter === 'o') request.mode = letter === 'a' ? 'all' : 'any';
-      else return undefined;
-    }
+  const parsed = getopt(args, 'uUdDao', 't');
+  if (!parsed.ok || parsed.operands.length === 0) return undefined;
+  const timeout = parsed.values.t ?? '0';
+  if (!/^\d+$/.test(timeout)) return undefined;
+  const request: SvwaitRequest = { awaited: 'up', mode: 'all', timeoutMs: Number(timeout), dirs: parsed.operands };
+  for (const letter of parsed.options) {
+    if (letter in AWAITED) request.awaited = AWAITED[letter]!;
+    else request.mode = letter === 'a' ? 'all' : 'any';
   }
-  request.dirs = rest;
-  return request.dirs.length ? request : undefined;
+  return request;
 }
 
 /** Resolves when the request is met (0), times out (99), cannot be met (102) or fails (111). */

@@ -6,9 +6,8 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { probeSupervise } from '../control/probe.ts';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
-import { readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
+import { consistent, readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
 import { decodeStatus, STATUS_SIZE, type Status } from '../protocol/status.ts';
-import { toMilliseconds } from '../protocol/tai64n.ts';
 
 export interface ServiceSnapshot {
   /** The directory as given. */
@@ -59,14 +58,6 @@ function readStatusBytes(path: string): Buffer | string {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * status.json is written just after `status`, and may be left over from an svtools supervise when a
- * daemontools one took over: use it only when it describes the same child and the same instant.
- */
-export function consistent(ext: ExtendedStatus, status: Status): boolean {
-  return ext.pid === status.pid && Math.abs(ext.since - toMilliseconds(status.since)) < 1000;
 }
 
 export function collectService(dir: string, service = basename(resolve(dir)), withLog = true): ServiceSnapshot {

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './service-dir.ts';
+import type { Status } from './status.ts';
+import { toMilliseconds } from './tai64n.ts';
 
 export const EXTENDED_STATUS_FILE = 'status.json';
 export const EXTENDED_STATUS_VERSION = 1;
@@ -64,4 +66,12 @@ export function readExtendedStatus(superviseDir: string): ExtendedStatus | undef
   }
   if (typeof parsed !== 'object' || parsed === null || (parsed as ExtendedStatus).version !== EXTENDED_STATUS_VERSION) return undefined;
   return parsed as ExtendedStatus;
+}
+
+/**
+ * status.json is written just after `status`, and may be left over from an svtools supervise when a
+ * daemontools one took over: use it only when it describes the same child and the same instant.
+ */
+export function consistent(ext: ExtendedStatus, status: Status): boolean {
+  return ext.pid === status.pid && Math.abs(ext.since - toMilliseconds(status.since)) < 1000;
 }

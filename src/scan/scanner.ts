@@ -302,6 +302,15 @@ export class Scanner {
         }
         break;
       }
+      case 'ready':
+        this.log.info({ service: name, pid: event.pid }, 'ready');
+        break;
+      case 'backoff':
+        this.log.warn({ service: name, delayMs: event.delayMs }, `crash loop: next start in ${Math.round(event.delayMs / 100) / 10} s (backoff; svc -u starts it now)`);
+        break;
+      case 'leftovers':
+        this.log.warn({ service: name, pgid: event.pgid, count: event.count }, 'processes left in the service\'s group after ./run exited: signalled like ./run');
+        break;
       case 'spawn-error':
         this.problem(service, slot, 'warn', `${event.text}: ${spawnHint(event.error)}; retried once a second`);
         break;

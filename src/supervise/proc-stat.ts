@@ -1,7 +1,7 @@
 // Process identity from /proc/PID/stat: a pid alone can be reused, a pid plus its start time (field 22,
 // clock ticks since boot) cannot. This is what lets a new svscan adopt a service a killed one left
 // running, and what every signal to an adopted process is checked against first.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStat {
   /** Field 3: R, S, D, T, Z, ... */
@@ -42,4 +42,16 @@ export function liveStartTicks(pid: number): number | undefined {
 export function isSameProcess(pid: number, startTicks: number | null | undefined): boolean {
   if (startTicks === null || startTicks === undefined) return false;
   return liveStartTicks(pid) === startTicks;
+}
+
+/** Live (non-zombie) processes whose process group is `pgid`, from a scan of /proc. */
+export function processGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const stat = readProcStat(pid);
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(pid);
+  }
+  return members;
 }

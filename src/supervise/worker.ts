@@ -3,11 +3,18 @@
 // control and ok fifos, status) in daemontools' on-disk format.
 //
 // For svscan it can also: take each start's stdio from a function (a fresh open of the log fifo per
-// logger start), write svtools' supervise/status.json, adopt a child that a killed svscan left running
-// (identified by pid plus start time), and stop a service with a deadline (TERM, CONT, then KILL to
-// its process group) before releasing the directory.
-import { spawn, type ChildProcess } from 'node:child_process';
+// logger start), adopt a child that a killed svscan left running (identified by pid plus start time),
+// and stop a service with a deadline (TERM, CONT, then KILL to its process group) before releasing
+// the directory.
+//
+// Beyond daemontools, opted into by optional files in the service directory (service-files.ts):
+// a `finish` script, a `down-signal` and a `timeout-kill` escalating to KILL of the process group
+// (leftovers of the group swept too), readiness via `notification-fd`, and restart backoff for crash
+// loops (backoff.ts). All of it is recorded in supervise/status.json beside the unchanged `status`.
+import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Readable } from 'node:stream';
 import { djbErrorText } from '../protocol/errors.ts';
 import { readExtendedStatus, writeExtendedStatus, EXTENDED_STATUS_VERSION, type ExtendedStatus, type LastExit } from '../protocol/extended-status.ts';
 import { holdFifoOpen, makeFifo, openFifoReader, type FifoReader } from '../protocol/fifo.ts';
@@ -15,15 +22,23 @@ import { tryFlock } from '../protocol/flock.ts';
 import { servicePaths, writeStatusFile, type ServicePaths } from '../protocol/service-dir.ts';
 import { decodeStatus, type Status, type Want } from '../protocol/status.ts';
 import { fromMilliseconds, now, toMilliseconds, type Timestamp } from '../protocol/tai64n.ts';
-import { isSameProcess, liveStartTicks } from './proc-stat.ts';
+import { backoffDelay, nextQuickDeaths } from './backoff.ts';
+import { isSameProcess, liveStartTicks, processGroupMembers } from './proc-stat.ts';
+import { readServiceFiles, type ServiceFiles } from './service-files.ts';
 
 /** After every start supervise takes no action for this long: what limits a crash loop to 1 restart/s. */
 export const START_HOLD_MS = 1000;
 
 /** The command bytes `svc` writes, and the signal each forwards to ./run. */
 const SIGNAL_COMMANDS: Record<string, NodeJS.Signals> = {
-  a: 'SIGALRM', h: 'SIGHUP', i: 'SIGINT', k: 'SIGKILL', t: 'SIGTERM', '1': 'SIGUSR1', '2': 'SIGUSR2',
+  a: 'SIGALRM', h: 'SIGHUP', i: 'SIGINT', k: 'SIGKILL', t: 'SIGTERM', q: 'SIGQUIT', '1': 'SIGUSR1', '2': 'SIGUSR2',
 };
+
+/** The command byte after which the signal commands of the same write go to the whole process group. */
+const GROUP_PREFIX = '+';
+
+/** s6's convention: a finish script exiting 125 means "do not restart" (the service is wanted down). */
+const FINISH_STOP_CODE = 125;
 
 /** How often an adopted process (not our child: no exit event) is checked in /proc. */
 export const ADOPTED_POLL_MS = 200;
@@ -38,6 +53,12 @@ export interface StdioForStart {
 
 export type WorkerEvent =
   | { type: 'start'; pid: number }
+  /** The service wrote a newline on its notification-fd. */
+  | { type: 'ready'; pid: number }
+  /** A crash loop: the next start is delayed by `delayMs`. */
+  | { type: 'backoff'; delayMs: number }
+  /** Processes of the service's group still alive after ./run exited; signalled like ./run. */
+  | { type: 'leftovers'; pgid: number; count: number }
   /** A child recorded in status.json by an earlier supervisor was found alive and taken over. */
   | { type: 'adopt'; pid: number }
   /** `at`: when the exit happened (epoch ms); it is reported after the start hold, which may be later. */
@@ -58,7 +79,7 @@ export interface WorkerOptions {
   stdio?: StdioTuple | (() => StdioForStart);
   env?: NodeJS.ProcessEnv;
   onEvent?: (event: WorkerEvent) => void;
-  /** Also write supervise/status.json (svtools' extended status) on every state change. */
+  /** Also write supervise/status.json (svtools' extended status) on every state change; default true. */
   extendedStatus?: boolean;
   /** Adopt the child named in supervise/status.json if it still runs (same pid and start time). */
   adopt?: boolean;
@@ -80,7 +101,8 @@ export class SuperviseStartError extends Error {}
 
 type QueuedEvent =
   | { kind: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
-  | { kind: 'command'; byte: string };
+  /** `group`: the write it came in had the `+` prefix before it. */
+  | { kind: 'command'; byte: string; group: boolean };
 
 export class SuperviseWorker {
   readonly dir: string;
@@ -103,6 +125,18 @@ export class SuperviseWorker {
   private stopTimers: NodeJS.Timeout[] = [];
   private readonly finishWaiters: (() => void)[] = [];
   private since: Timestamp = now();
+  /** Epoch ms when the service became ready, null while not (or not up). */
+  private readySince: number | null = null;
+  private notification: Readable | undefined;
+  /** Consecutive exits soon after their start (backoff.ts). */
+  private quickDeaths = 0;
+  private backoffUntil: number | null = null;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  /** Group members found alive after the last exit. */
+  private leftovers = 0;
+  private finishChild: ChildProcess | undefined;
+  /** timeout-kill: the KILL due after `svc -d`. */
+  private killTimer: NodeJS.Timeout | undefined;
   /** daemontools' flagwant/flagwantup: 'once' after `svc -o`. */
   private want: Want = 'up';
   private paused = false;
@@ -153,12 +187,13 @@ export class SuperviseWorker {
       pgid: this.pid,
       pidStartTicks: this.pid ? this.startTicks : null,
       since: toMilliseconds(this.since),
-      readySince: null,
+      readySince: this.pid ? this.readySince : null,
       restarts: Math.max(0, this.starts - 1),
       lastExit: this.lastExit,
-      backoffUntil: null,
+      backoffUntil: this.backoffUntil,
       adopted: this.adopted,
-      leftovers: 0,
+      leftovers: this.leftovers,
+      finishPid: this.finishChild?.pid ?? 0,
     };
   }
 
@@ -210,7 +245,11 @@ export class SuperviseWorker {
       this.fail(`unable to read ${dir}/supervise/control`, err);
     }
     this.control.socket.on('data', (chunk: Buffer) => {
-      for (const byte of chunk.toString('latin1')) this.queue.push({ kind: 'command', byte });
+      let group = false;
+      for (const byte of chunk.toString('latin1')) {
+        if (byte === GROUP_PREFIX) group = true;
+        else this.queue.push({ kind: 'command', byte, group });
+      }
       this.drain();
     });
     this.control.socket.on('error', (err) => this.warn(`unable to read ${dir}/supervise/control: ${djbErrorText(err)}`));
@@ -241,6 +280,7 @@ export class SuperviseWorker {
     this.pid = ext.pid;
     this.startTicks = ext.pidStartTicks;
     this.since = fromMilliseconds(ext.since);
+    this.readySince = ext.readySince;
     this.lastExit = ext.lastExit;
     if (previous && previous.pid === ext.pid) {
       this.want = previous.want;
@@ -275,7 +315,7 @@ export class SuperviseWorker {
   private announce(): void {
     try {
       writeStatusFile(this.paths, this.status);
-      if (this.options.extendedStatus) writeExtendedStatus(this.paths.superviseDir, this.extendedStatus);
+      if (this.options.extendedStatus ?? true) writeExtendedStatus(this.paths.superviseDir, this.extendedStatus);
     } catch (err) {
       const { step, target } = err as { step?: string; target?: string };
       const verb = step === 'rename' ? 'unable to rename' : 'unable to write';
@@ -288,33 +328,43 @@ export class SuperviseWorker {
     this.since = now();
   }
 
-  private startRun(): void {
-    let stdio: StdioTuple = ['inherit', 'inherit', 'inherit'];
-    let toClose: number[] = [];
+  /** The stdio for one start of ./run or ./finish, and the fds to close once it is spawned. */
+  private resolveStdio(): StdioForStart {
     const option = this.options.stdio;
-    if (typeof option === 'function') {
-      try {
-        ({ stdio, close: toClose = [] } = option());
-      } catch (err) {
-        this.spawnFailed(err as Error);
-        return;
-      }
-    } else if (option) {
-      stdio = option;
+    if (typeof option === 'function') return option();
+    return { stdio: option ?? ['inherit', 'inherit', 'inherit'] };
+  }
+
+  /**
+   * Spawns `command` in the service directory, in its own session and process group (so a whole
+   * service can be signalled at once, and a terminal's ^C or svscan's death never reaches it).
+   * `notificationFd` adds a pipe at that fd in the child.
+   */
+  private spawnInService(command: string, args: string[], notificationFd?: number): ChildProcess {
+    const { stdio, close: toClose = [] } = this.resolveStdio();
+    const full: (StdioEntry | IOType)[] = [...stdio];
+    if (notificationFd !== undefined) {
+      while (full.length < notificationFd) full.push('ignore');
+      full[notificationFd] = 'pipe';
     }
-    let child: ChildProcess;
     try {
-      // detached: its own session and process group, so a whole service can be signalled at once
-      // and a terminal's ^C or svscan's death never reaches it.
-      child = spawn('./run', [], { cwd: this.dir, stdio, env: this.options.env ?? process.env, detached: true });
-    } catch (err) {
-      this.spawnFailed(err as Error);
-      return;
+      return spawn(command, args, { cwd: this.dir, stdio: full, env: this.options.env ?? process.env, detached: true });
     } finally {
       // The child has its own copies now (or there is no child).
       for (const fd of toClose) {
         try { closeSync(fd); } catch { /* already closed */ }
       }
+    }
+  }
+
+  private startRun(): void {
+    const files = this.readFiles();
+    let child: ChildProcess;
+    try {
+      child = this.spawnInService('./run', [], files.notificationFd);
+    } catch (err) {
+      this.spawnFailed(err as Error);
+      return;
     }
     if (child.pid === undefined) {
       child.once('error', (err) => this.spawnFailed(err));
@@ -333,9 +383,34 @@ export class SuperviseWorker {
     this.starts++;
     this.pidChange(pid);
     this.startTicks = liveStartTicks(pid) ?? null;
+    // Without notification-fd a service is ready as soon as it is up (s6's convention).
+    this.readySince = files.notificationFd === undefined ? toMilliseconds(this.since) : null;
+    if (files.notificationFd !== undefined) this.awaitReadiness(child.stdio[files.notificationFd] as Readable, pid);
     this.announce();
     this.emit({ type: 'start', pid });
     this.hold();
+  }
+
+  private readFiles(): ServiceFiles {
+    return readServiceFiles(this.dir, (text) => this.warn(text));
+  }
+
+  /** Ready at the first newline the service writes on its notification-fd (s6's protocol). */
+  private awaitReadiness(stream: Readable, pid: number): void {
+    this.notification = stream;
+    stream.on('error', () => { /* the service closed it: simply never ready */ });
+    stream.on('data', (chunk: Buffer) => {
+      if (!chunk.includes(0x0a) || this.pid !== pid) return;
+      this.readySince = Date.now();
+      this.closeNotification();
+      this.announce();
+      this.emit({ type: 'ready', pid });
+    });
+  }
+
+  private closeNotification(): void {
+    this.notification?.destroy();
+    this.notification = undefined;
   }
 
   /** Like daemontools' child dying with 111 after a failed execve: retried after the hold. */
@@ -362,22 +437,138 @@ export class SuperviseWorker {
       const [event] = this.queue.splice(exitIndex >= 0 ? exitIndex : 0, 1);
       if (!event) break;
       if (event.kind === 'exit') this.onExit(event);
-      else this.onCommand(event.byte);
+      else this.onCommand(event.byte, event.group);
     }
-    if (this.exitRequested && this.pid === 0 && !this.holdTimer) this.finish();
+    if (this.exitRequested && this.pid === 0 && !this.holdTimer && !this.finishChild) this.finish();
   }
 
   private onExit(event: Extract<QueuedEvent, { kind: 'exit' }>): void {
+    const ranForMs = event.at - toMilliseconds(this.since);
     this.child = undefined;
-    if (event.pid) this.lastExit = { code: event.code, signal: event.signal ? event.signal.replace(/^SIG/, '') : null, at: event.at };
+    this.closeNotification();
+    clearTimeout(this.killTimer);
+    const files = this.readFiles();
+    if (event.pid) {
+      this.lastExit = { code: event.code, signal: event.signal ? event.signal.replace(/^SIG/, '') : null, at: event.at };
+      this.quickDeaths = nextQuickDeaths(files.backoff, this.quickDeaths, ranForMs);
+      // Only a service that opted into escalation (timeout-kill) has its leftovers hunted down:
+      // daemontools leaves a service's other processes alone.
+      this.leftovers = files.timeoutKillMs > 0 ? this.sweepGroup(event.pid, files) : 0;
+    }
     this.stopAdoptedPoll();
     this.adopted = false;
     this.startTicks = null;
+    this.readySince = null;
     this.pidChange(0);
-    this.announce();
     if (event.pid) this.emit({ type: 'exit', pid: event.pid, code: event.code, signal: event.signal, at: event.at });
-    if (this.exitRequested) return;
-    if (this.want === 'up') this.startRun();
+    // runFinish announces once the finish pid is known: nobody may see "down and finished" before it.
+    if (event.pid && files.finish) {
+      this.runFinish(event, files);
+    } else {
+      this.announce();
+      this.afterDown(files);
+    }
+  }
+
+  /**
+   * Signals what is left of process group `pgid` after its leader exited as ./run itself would have
+   * been (down-signal, CONT, KILL after timeout-kill); returns how many processes were left.
+   */
+  private sweepGroup(pgid: number, files: ServiceFiles): number {
+    const count = processGroupMembers(pgid).length;
+    if (count === 0) return 0;
+    this.emit({ type: 'leftovers', pgid, count });
+    const kill = (sig: NodeJS.Signals) => {
+      // The group outlives its leader only through its members, so the id cannot name anyone else.
+      try { process.kill(-pgid, sig); } catch { /* all gone */ }
+    };
+    kill(files.downSignal);
+    kill('SIGCONT');
+    const timer = setTimeout(() => {
+      this.stopTimers.splice(this.stopTimers.indexOf(timer), 1);
+      kill('SIGKILL');
+    }, files.timeoutKillMs);
+    this.stopTimers.push(timer);
+    return count;
+  }
+
+  /** Runs ./finish with s6's arguments (exit code or 256, signal number, directory, pgid), time-limited. */
+  private runFinish(event: Extract<QueuedEvent, { kind: 'exit' }>, files: ServiceFiles): void {
+    const signalNumber = event.signal ? (osConstants.signals as Record<string, number>)[event.signal] ?? 0 : 0;
+    const args = [String(event.code ?? 256), String(signalNumber), this.dir, String(event.pid)];
+    let child: ChildProcess;
+    try {
+      child = this.spawnInService('./finish', args);
+    } catch (err) {
+      this.warn(`unable to start ${this.dir}/finish: ${djbErrorText(err)}`);
+      this.announce();
+      this.afterDown(files);
+      return;
+    }
+    if (child.pid === undefined) {
+      this.announce();
+      child.once('error', (err) => {
+        this.warn(`unable to start ${this.dir}/finish: ${djbErrorText(err)}`);
+        this.afterDown(files);
+        this.drain();
+      });
+      return;
+    }
+    const pid = child.pid;
+    this.finishChild = child;
+    child.on('error', () => { /* a failed kill of an exiting finish: nothing to do */ });
+    const limit = files.timeoutFinishMs > 0
+      ? setTimeout(() => {
+        this.warn(`${this.dir}/finish still running after ${files.timeoutFinishMs} ms (timeout-finish): killing it`);
+        try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      }, files.timeoutFinishMs)
+      : undefined;
+    child.once('exit', (code) => {
+      clearTimeout(limit);
+      this.finishChild = undefined;
+      if (code === FINISH_STOP_CODE && this.want !== 'down') {
+        this.want = 'down';
+        this.warn(`${this.dir}/finish exited ${FINISH_STOP_CODE}: not restarting it (svc -u starts it again)`);
+      }
+      this.announce();
+      this.afterDown(files);
+      this.drain();
+    });
+    this.announce();
+  }
+
+  /** After ./run (and ./finish) ended: restart if wanted, now or after the backoff delay. */
+  private afterDown(files: ServiceFiles): void {
+    if (this.exitRequested || this.stopping || this.want !== 'up' || this.pid) return;
+    const delay = backoffDelay(files.backoff, this.quickDeaths);
+    if (delay === 0) {
+      this.startRun();
+      return;
+    }
+    this.backoffUntil = Date.now() + delay;
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.backoffUntil = null;
+      if (this.want === 'up' && !this.pid && !this.exitRequested && !this.stopping) this.startRun();
+      else this.announce();
+      this.drain();
+    }, delay);
+    this.announce();
+    this.emit({ type: 'backoff', delayMs: delay });
+  }
+
+  private cancelBackoff(): void {
+    if (!this.backoffTimer) return;
+    clearTimeout(this.backoffTimer);
+    this.backoffTimer = undefined;
+    this.backoffUntil = null;
+  }
+
+  /** `svc -u` / `-o`: start now (cutting a backoff short), unless ./finish still runs: then after it. */
+  private startWanted(): void {
+    this.cancelBackoff();
+    this.announce();
+    if (!this.pid && !this.finishChild) this.startRun();
   }
 
   private signal(sig: NodeJS.Signals): void {
@@ -424,9 +615,11 @@ export class SuperviseWorker {
     this.want = 'down';
     this.exitRequested = true;
     this.announce();
+    this.cancelBackoff();
+    const downSignal = this.readFiles().downSignal;
     const term = () => {
       if (!this.pid) return;
-      this.signalGroup('SIGTERM');
+      this.signalGroup(downSignal);
       this.signalGroup('SIGCONT');
       this.paused = false;
       this.stopTimers.push(setTimeout(() => this.signalGroup('SIGKILL'), killAfterMs));
@@ -442,38 +635,40 @@ export class SuperviseWorker {
     return done;
   }
 
-  private onCommand(byte: string): void {
+  private onCommand(byte: string, group: boolean): void {
+    const send = (sig: NodeJS.Signals) => (group ? this.signalGroup(sig) : this.signal(sig));
     switch (byte) {
       case 'd':
         this.want = 'down';
+        this.cancelBackoff();
         if (this.pid) {
-          this.signal('SIGTERM');
-          this.signal('SIGCONT');
+          const files = this.readFiles();
+          send(files.downSignal);
+          send('SIGCONT');
           this.paused = false;
+          if (files.timeoutKillMs > 0) this.armKill(files.timeoutKillMs);
         }
         this.announce();
         break;
       case 'u':
         if (this.stopping) break;
         this.want = 'up';
-        this.announce();
-        if (!this.pid) this.startRun();
+        this.startWanted();
         break;
       case 'o':
         if (this.stopping) break;
         this.want = 'once';
-        this.announce();
-        if (!this.pid) this.startRun();
+        this.startWanted();
         break;
       case 'p':
         this.paused = true;
         this.announce();
-        if (this.pid) this.signal('SIGSTOP');
+        if (this.pid) send('SIGSTOP');
         break;
       case 'c':
         this.paused = false;
         this.announce();
-        if (this.pid) this.signal('SIGCONT');
+        if (this.pid) send('SIGCONT');
         break;
       case 'x':
         this.exitRequested = true;
@@ -481,10 +676,21 @@ export class SuperviseWorker {
         break;
       default: {
         const sig = SIGNAL_COMMANDS[byte];
-        if (sig && this.pid) this.signal(sig);
+        if (sig && this.pid) send(sig);
         // Any other byte is ignored, as daemontools does.
       }
     }
+  }
+
+  /** timeout-kill: KILL the whole process group if the same ./run is still up after `ms`. */
+  private armKill(ms: number): void {
+    clearTimeout(this.killTimer);
+    const pid = this.pid;
+    this.killTimer = setTimeout(() => {
+      if (this.pid !== pid) return;
+      this.warn(`${this.dir}/run (pid ${pid}) still up ${ms} ms after svc -d (timeout-kill): killing its process group`);
+      this.signalGroup('SIGKILL');
+    }, ms);
   }
 
   private finish(): void {
@@ -499,6 +705,9 @@ export class SuperviseWorker {
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
     for (const timer of this.stopTimers.splice(0)) clearTimeout(timer);
+    clearTimeout(this.killTimer);
+    this.cancelBackoff();
+    this.closeNotification();
     this.stopAdoptedPoll();
     this.control?.close();
     this.control = undefined;

@@ -18,10 +18,12 @@ describe('svc option parsing', () => {
     expect(commandBytes(['d', 'u', 'd', 'x', 'u'])).toBe('dux');
   });
   it('parses like djb getopt: clusters, --, first operand ends options', () => {
-    expect(getopt(['-du', '-x', 'a', '-k'], 'udxk')).toEqual({ ok: true, options: ['d', 'u', 'x'], operands: ['a', '-k'] });
-    expect(getopt(['--', '-d'], 'd')).toEqual({ ok: true, options: [], operands: ['-d'] });
-    expect(getopt(['-', 'a'], 'd')).toEqual({ ok: true, options: [], operands: ['-', 'a'] });
+    expect(getopt(['-du', '-x', 'a', '-k'], 'udxk')).toEqual({ ok: true, options: ['d', 'u', 'x'], values: {}, operands: ['a', '-k'] });
+    expect(getopt(['--', '-d'], 'd')).toEqual({ ok: true, options: [], values: {}, operands: ['-d'] });
+    expect(getopt(['-', 'a'], 'd')).toEqual({ ok: true, options: [], values: {}, operands: ['-', 'a'] });
     expect(getopt(['-dz'], 'd')).toEqual({ ok: false, bad: 'z' });
+    expect(getopt(['-dT', '500', '-uT9', 'a'], 'du', 'T')).toEqual({ ok: true, options: ['d', 'u'], values: { T: '9' }, operands: ['a'] });
+    expect(getopt(['-dT'], 'd', 'T')).toEqual({ ok: false, bad: 'T' });
   });
 });
 

@@ -55,7 +55,8 @@ describe('supervise', () => {
     expect(mode('ok')).toBe(0o600);
     expect(mode('status')).toBe(0o644);
     expect(statSync(`${dir}/supervise/status`).size).toBe(18);
-    expect(readdirSync(`${dir}/supervise`).sort()).toEqual(['control', 'lock', 'ok', 'status']);
+    // daemontools' four, plus svtools' extended status beside them.
+    expect(readdirSync(`${dir}/supervise`).sort()).toEqual(['control', 'lock', 'ok', 'status', 'status.json']);
     // Its own session and process group, the service directory as cwd, supervise's stdout and stderr.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
     expect(Number(stat[2])).toBe(pid); // pgrp

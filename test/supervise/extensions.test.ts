@@ -1,0 +1,168 @@
+// Beyond daemontools: finish, down-signal, timeout-kill and leftovers, backoff, readiness, svc + -U -D.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readExtendedStatus } from '../../src/protocol/extended-status.ts';
+import { processGroupMembers } from '../../src/supervise/proc-stat.ts';
+import { bin, isAlive, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
+
+function sh(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status };
+}
+const ext = (dir: string) => readExtendedStatus(`${dir}/supervise`);
+const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean) : []);
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+describe('supervise extensions', () => {
+  let sb: Sandbox;
+  beforeEach(() => { sb = new Sandbox(); });
+  afterEach(() => sb.cleanup());
+
+  async function supervise(dir: string) {
+    const child = sb.spawn(bin('supervise'), [dir]);
+    await waitFor('supervise running', () => sh(bin('svok'), [dir]).code === 0);
+    return child;
+  }
+  const file = (dir: string, name: string, text: string, mode = 0o644) => {
+    writeFileSync(`${dir}/${name}`, text);
+    chmodSync(`${dir}/${name}`, mode);
+  };
+
+  it('kills a TERM-ignoring service\'s whole group timeout-kill after svc -d', async () => {
+    const dir = sb.service('s', "#!/bin/sh\ntrap '' TERM\necho $$ > pid\nwhile :; do sleep 0.05; done\n");
+    file(dir, 'timeout-kill', '400\n');
+    await supervise(dir);
+    const pid = await waitFor('up', () => statusPid(dir) || undefined);
+    await waitFor('trap set', () => existsSync(`${dir}/pid`));
+    const t0 = Date.now();
+    sh(bin('svc'), ['-d', dir]);
+    await waitFor('down', () => statusPid(dir) === 0);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(380); // TERM was ignored: only the KILL at 400 ms ended it
+    expect(ext(dir)?.lastExit?.signal).toBe('KILL');
+    await waitFor('group empty', () => processGroupMembers(pid).length === 0);
+    console.log(`TERM-ignoring service down ${took} ms after svc -d with timeout-kill 400`);
+  });
+
+  it('leaves nothing of the group after svc -d, not even a grandchild holding a port', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const dir = sb.service('s', `#!/bin/sh
+sh -c 'trap "" TERM; exec node -e "require(\\"net\\").createServer().listen(${port}, \\"127.0.0.1\\", () => console.log(\\"listening\\"))"' > listening &
+echo $! > grandchild
+exec sleep 1000
+`);
+    file(dir, 'timeout-kill', '300\n');
+    await supervise(dir);
+    const pid = await waitFor('up', () => statusPid(dir) || undefined);
+    await waitFor('grandchild listening', () => lines(`${dir}/listening`).includes('listening'));
+    expect(await portFree(port)).toBe(false);
+    sh(bin('svc'), ['-d', dir]);
+    await waitFor('group empty', () => processGroupMembers(pid).length === 0);
+    expect(await portFree(port)).toBe(true);
+    expect(ext(dir)?.leftovers).toBe(1);
+  });
+
+  it('sends down-signal instead of TERM', async () => {
+    const dir = sb.service('s', "#!/bin/sh\ntrap 'echo QUIT >> got; exit 0' QUIT\ntrap 'echo TERM >> got' TERM\necho $$ > pid\nwhile :; do sleep 0.05; done\n");
+    file(dir, 'down-signal', 'QUIT\n');
+    await supervise(dir);
+    await waitFor('trap set', () => existsSync(`${dir}/pid`) && statusPid(dir));
+    sh(bin('svc'), ['-d', dir]);
+    await waitFor('down', () => statusPid(dir) === 0);
+    expect(lines(`${dir}/got`)).toEqual(['QUIT']);
+  });
+
+  it('runs finish with s6\'s arguments before restarting, and stops restarting when it exits 125', async () => {
+    const dir = sb.service('s', '#!/bin/sh\ndate +%s%N >> starts\nexit 7\n');
+    file(dir, 'finish', '#!/bin/sh\necho "$@" >> finished\nsleep 0.3\ndate +%s%N >> finished-at\n[ -e stop ] && exit 125\nexit 0\n', 0o755);
+    await supervise(dir);
+    await waitFor('two starts', () => lines(`${dir}/starts`).length >= 2);
+    const [first] = lines(`${dir}/finished`);
+    expect(first).toMatch(new RegExp(`^7 0 ${dir} \\d+$`));
+    // The restart came only after finish had ended.
+    expect(Number(lines(`${dir}/starts`)[1])).toBeGreaterThan(Number(lines(`${dir}/finished-at`)[0]));
+    writeFileSync(`${dir}/stop`, '');
+    await waitFor('wanted down after finish exits 125', () => ext(dir)?.pid === 0 && !ext(dir)?.finishPid && sh(bin('svstat'), [dir]).stdout.includes('down') && !sh(bin('svstat'), [dir]).stdout.includes('want up') && readFileSync(`${dir}/supervise/status`)[17] === 0x64);
+    const n = lines(`${dir}/starts`).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(lines(`${dir}/starts`).length).toBe(n);
+  });
+
+  it('kills a finish script that overruns timeout-finish, then restarts', async () => {
+    const dir = sb.service('s', '#!/bin/sh\ndate +%s%N >> starts\nexit 0\n');
+    file(dir, 'finish', '#!/bin/sh\necho $$ >> finish-pids\nexec sleep 1000\n', 0o755);
+    file(dir, 'timeout-finish', '300\n');
+    const sup = await supervise(dir);
+    await waitFor('two starts', () => lines(`${dir}/starts`).length >= 2);
+    const finishPid = Number(lines(`${dir}/finish-pids`)[0]);
+    await waitFor('first finish killed', () => !isAlive(finishPid));
+    await waitFor('timeout message', () => sup.output().includes('timeout-finish'));
+  });
+
+  it('backs off a crash loop on the documented schedule, and svc -u cuts the wait short', async () => {
+    const dir = sb.service('s', '#!/bin/sh\ndate +%s%N >> starts\nexit 1\n');
+    file(dir, 'backoff-threshold', '1');
+    file(dir, 'backoff-base', '400');
+    await supervise(dir);
+    const starts = await waitFor('four starts', () => { const l = lines(`${dir}/starts`).map(Number); return l.length >= 4 ? l : undefined; }, 30_000);
+    // Start to start: the 1 s start hold, plus the delay after the 2nd, 3rd... quick death in a row:
+    // 0, then 400, 800 ms, each less at most 20 % jitter.
+    const gaps = starts.slice(1, 4).map((t, i) => (t - starts[i]!) / 1e6);
+    expect(gaps[0]).toBeGreaterThanOrEqual(990);
+    expect(gaps[1]).toBeGreaterThanOrEqual(990 + 400 * 0.8);
+    expect(gaps[2]).toBeGreaterThanOrEqual(990 + 800 * 0.8);
+    console.log(`crash-loop start gaps (ms): ${gaps.map((g) => g.toFixed(0)).join(', ')} (schedule: 1000, 1000+400, 1000+800, less <= 20 % jitter)`);
+    // Now in a backoff of 1600 ms (less jitter): visible in status.json, and svc -u starts it at once.
+    const until = await waitFor('backoff visible', () => ext(dir)?.backoffUntil ?? undefined);
+    expect(until).toBeGreaterThan(Date.now());
+    const before = lines(`${dir}/starts`).length;
+    sh(bin('svc'), ['-u', dir]);
+    await waitFor('started at once', () => lines(`${dir}/starts`).length > before);
+    expect(Date.now()).toBeLessThan(until);
+  });
+
+  it('records readiness from notification-fd; svc -U waits for it', async () => {
+    const dir = sb.service('s', '#!/bin/sh\nsleep 0.7\necho >&3\nexec sleep 1000\n', { down: true });
+    file(dir, 'notification-fd', '3\n');
+    await supervise(dir);
+    const t0 = Date.now();
+    const r = sh(bin('svc'), ['-U', '-T', '20000', dir]);
+    expect(r.code).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
+    const status = ext(dir)!;
+    expect(status.readySince).not.toBeNull();
+    expect(status.readySince! - status.since).toBeGreaterThanOrEqual(600);
+    // Plain svstat is unchanged.
+    expect(sh(bin('svstat'), [dir]).stdout).toMatch(/: up \(pid \d+\) \d+ seconds, normally down\n$/);
+  });
+
+  it('a service without notification-fd is ready when up; svc -D waits until down and finished', async () => {
+    const dir = sb.service('s', '#!/bin/sh\nexec sleep 1000\n');
+    file(dir, 'finish', '#!/bin/sh\nsleep 0.5\necho done > finished\n', 0o755);
+    await supervise(dir);
+    await waitFor('up', () => statusPid(dir));
+    expect(ext(dir)?.readySince).toBe(ext(dir)?.since);
+    expect(sh(bin('svc'), ['-D', '-T', '20000', dir]).code).toBe(0);
+    expect(lines(`${dir}/finished`)).toEqual(['done']);
+  });
+
+  it('svc -+ signals the whole process group', async () => {
+    const dir = sb.service('s', "#!/bin/sh\nsh -c 'trap \"echo child >> got\" HUP; touch child-ready; while :; do sleep 0.05; done' &\ntrap 'echo parent >> got' HUP\necho $$ > pid\nwhile :; do sleep 0.05; done\n");
+    await supervise(dir);
+    await waitFor('up', () => existsSync(`${dir}/pid`) && existsSync(`${dir}/child-ready`) && statusPid(dir));
+    sh(bin('svc'), ['-h', dir]);
+    await waitFor('parent got HUP', () => lines(`${dir}/got`).includes('parent'));
+    expect(lines(`${dir}/got`)).toEqual(['parent']);
+    sh(bin('svc'), ['-+h', dir]);
+    await waitFor('both got HUP', () => lines(`${dir}/got`).filter((l) => l === 'parent').length === 2 && lines(`${dir}/got`).includes('child'));
+  });
+});
