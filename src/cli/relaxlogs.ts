@@ -1,4 +1,4 @@
-// relaxlogs: the rotating logger a service's log/run execs (doc/relaxlogs.md). Flags of
+// relaxlogs: the rotating logger a service's log/run execs (README.md, relaxlogs). Flags of
 // kazeburo/relaxlogs keep their meaning; usage errors exit 100, temporary failures 111.
 import path from 'node:path';
 import yargs from 'yargs';

@@ -1,4 +1,4 @@
-// svscan [DIR]: supervise every service directory in DIR from one process (doc/svscan.md).
+// svscan [DIR]: supervise every service directory in DIR from one process (README.md, svscan).
 // Exit codes: 0 after an orderly stop (SIGTERM/SIGINT), 100 usage error, 111 DIR unusable at start-up
 // or an internal fatal error (services are left running; a new svscan adopts them).
 import { statSync } from 'node:fs';
@@ -37,7 +37,7 @@ Options:
   -v, --version               the version
 
 Exit codes: 0 after SIGTERM/SIGINT once every service is down; 100 usage; 111 DIR unusable or internal error.
-See doc/svscan.md.
+See README.md, section svscan.
 `;
 
 const OPTIONS = {

@@ -70,7 +70,7 @@ function prePass(argv: string[], name: ProgramName): string[] {
 function usage(name: ProgramName): string {
   return `usage: ${name} --max-bandwidth RATE [--work-dir DIR] [options] < in > out
        ${name} [-bkmBKM] [-s blocksize] [-w window] [-l fifo | -t fifo] [-q | -v] LIMIT
-RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits (see doc/sabo.md).
+RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits (see README.md, sabo).
 Exit: 0 all input copied, 1 usage, 2 setup, 3 read error, 4 write error, 128+N signal N.
 `;
 }
