@@ -1,7 +1,8 @@
 // svstat DIR...: one line per directory, byte-for-byte what daemontools 0.76's svstat prints.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
-import { decodeStatus, STATUS_SIZE, type Status } from '../protocol/status.ts';
+import { readStatusBytes } from '../protocol/service-dir.ts';
+import { decodeStatus, type Status } from '../protocol/status.ts';
 import { inDirectory } from './chdir.ts';
 import { probeSupervise } from './probe.ts';
 import type { ClientResult } from './result.ts';
@@ -21,24 +22,6 @@ export function formatStatus(status: Status, normallyUp: boolean, nowSeconds: nu
   if (!status.pid && status.want === 'up') text += ', want up';
   if (status.pid && status.want === 'down') text += ', want down';
   return text;
-}
-
-/** Reads at most 18 bytes in one read(2), as daemontools does; the error names the failed step. */
-function readStatusBytes(path: string): Buffer | string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    return `unable to open ${path}: ${djbErrorText(e)}`;
-  }
-  try {
-    const buf = Buffer.alloc(STATUS_SIZE);
-    return buf.subarray(0, readSync(fd, buf, 0, STATUS_SIZE, null));
-  } catch (e) {
-    return `unable to read ${path}: ${djbErrorText(e)}`;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The text after `DIR: `, from inside the service directory. */

@@ -1,11 +1,12 @@
 // svwait [-u|-U|-d|-D] [-a|-o] [-t MS] DIR...: wait until services are up, ready, down or finished,
 // as s6-svwait does. It watches each supervise/ directory with inotify (fs.watch: the status file is
 // replaced by a rename on every change) and re-reads only then, with a slow poll as the safety net.
-import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { djbErrorText } from '../protocol/errors.ts';
 import { consistent, readExtendedStatus } from '../protocol/extended-status.ts';
-import { decodeStatus, STATUS_SIZE } from '../protocol/status.ts';
+import { readStatusBytes } from '../protocol/service-dir.ts';
+import { decodeStatus } from '../protocol/status.ts';
 import { getopt } from './getopt.ts';
 import { probeSupervise } from './probe.ts';
 import type { ClientResult } from './result.ts';
@@ -26,16 +27,6 @@ const FALLBACK_POLL_MS = 500;
 
 export type Condition = { met: boolean; supervised: boolean } | { error: string };
 
-function readStatus(dir: string) {
-  const fd = openSync(join(dir, 'supervise/status'), 'r');
-  try {
-    const buf = Buffer.alloc(STATUS_SIZE);
-    return decodeStatus(buf.subarray(0, readSync(fd, buf, 0, STATUS_SIZE, null)));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Whether DIR is in the awaited state. "ready" is up with a ready time in status.json; under a
  * supervise that writes no status.json (daemontools') a service is ready when up. "finished" is down
@@ -47,14 +38,12 @@ export function condition(dir: string, awaited: Awaited): Condition {
     return { error: `unable to open ${dir}/supervise/ok: ${djbErrorText(probe.error)}` };
   }
   const supervised = probe.state === 'running';
-  let status;
-  try {
-    status = readStatus(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { met: false, supervised };
-    return { error: `unable to read ${dir}/supervise/status: ${djbErrorText(e)}` };
-  }
-  if (!status) return { error: `unable to read ${dir}/supervise/status: bad format` };
+  const path = join(dir, 'supervise/status');
+  if (!existsSync(path)) return { met: false, supervised };
+  const bytes = readStatusBytes(path, path);
+  if (typeof bytes === 'string') return { error: bytes };
+  const status = decodeStatus(bytes);
+  if (!status) return { error: `unable to read ${path}: bad format` };
   const ext = readExtendedStatus(join(dir, 'supervise'));
   // Between the two renames of a change, status.json still describes the previous state: wait.
   const current = ext && consistent(ext, status) ? ext : undefined;

@@ -2,12 +2,13 @@
 // `supervise/status`, svtools' `supervise/status.json` when there is one, the `down` and
 // `notification-fd` files, and the same for `S/log` when it exists. Never talks to supervise
 // except for the `ok` probe every svstat does.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { probeSupervise } from '../control/probe.ts';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
 import { consistent, readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
-import { decodeStatus, STATUS_SIZE, type Status } from '../protocol/status.ts';
+import { readStatusBytes } from '../protocol/service-dir.ts';
+import { decodeStatus, type Status } from '../protocol/status.ts';
 
 export interface ServiceSnapshot {
   /** The directory as given. */
@@ -40,23 +41,6 @@ function exists(path: string): boolean | null {
     return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch (e) {
     return errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR' ? false : null;
-  }
-}
-
-function readStatusBytes(path: string): Buffer | string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    return `unable to open supervise/status: ${djbErrorText(e)}`;
-  }
-  try {
-    const buf = Buffer.alloc(STATUS_SIZE);
-    return buf.subarray(0, readSync(fd, buf, 0, STATUS_SIZE, null));
-  } catch (e) {
-    return `unable to read supervise/status: ${djbErrorText(e)}`;
-  } finally {
-    closeSync(fd);
   }
 }
 

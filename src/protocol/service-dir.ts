@@ -1,7 +1,8 @@
 // Paths inside a daemontools service directory, and the atomic status write every reader relies on.
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeStatus, type Status } from './status.ts';
+import { djbErrorText } from './errors.ts';
+import { encodeStatus, STATUS_SIZE, type Status } from './status.ts';
 
 export interface ServicePaths {
   dir: string;
@@ -49,4 +50,25 @@ export function writeFileAtomic(tmp: string, path: string, data: Buffer | string
 
 export function writeStatusFile(paths: ServicePaths, status: Status): void {
   writeFileAtomic(paths.statusNew, paths.status, encodeStatus(status));
+}
+
+/**
+ * Reads at most 18 bytes of a status file in one read(2), as daemontools does. On failure returns
+ * daemontools' wording, naming the failed step: `unable to open NAME: ...` or `unable to read NAME: ...`.
+ */
+export function readStatusBytes(path: string, name = 'supervise/status'): Buffer | string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return `unable to open ${name}: ${djbErrorText(e)}`;
+  }
+  try {
+    const buf = Buffer.alloc(STATUS_SIZE);
+    return buf.subarray(0, readSync(fd, buf, 0, STATUS_SIZE, null));
+  } catch (e) {
+    return `unable to read ${name}: ${djbErrorText(e)}`;
+  } finally {
+    closeSync(fd);
+  }
 }
