@@ -102,12 +102,14 @@ export class Sandbox {
   }
 
   cleanup(): void {
-    const pids = new Set<number>(this.extraPids);
+    // Supervisors first, so that none restarts a service between its kill and the removal below.
+    const pids = new Set<number>();
+    for (const child of this.children) if (child.pid) pids.add(child.pid);
+    for (const pid of this.extraPids) pids.add(pid);
     for (const dir of this.serviceDirs) {
       pids.add(statusPid(dir));
       pids.add(statusPid(join(dir, 'log')));
     }
-    for (const child of this.children) if (child.pid) pids.add(child.pid);
     pids.delete(0);
     for (const pid of pids) {
       // Each is its own process group leader here (setsid by our supervise, detached by spawn);
@@ -123,6 +125,7 @@ export class Sandbox {
         try { process.kill(target, 'SIGKILL'); } catch { /* already gone */ }
       }
     }
-    rmSync(this.root, { recursive: true, force: true });
+    // A process killed just now may still be finishing a write into the tree: retry the removal.
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
