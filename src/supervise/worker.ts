@@ -357,8 +357,8 @@ export class SuperviseWorker {
     }
   }
 
-  private startRun(): void {
-    const files = this.readFiles();
+  /** Starts ./run; `files` when the caller has just read them (an exit followed by a restart). */
+  private startRun(files: ServiceFiles = this.readFiles()): void {
     let child: ChildProcess;
     try {
       child = this.spawnInService('./run', [], files.notificationFd);
@@ -464,9 +464,10 @@ export class SuperviseWorker {
     // runFinish announces once the finish pid is known: nobody may see "down and finished" before it.
     if (event.pid && files.finish) {
       this.runFinish(event, files);
-    } else {
+    } else if (!this.afterDown(files)) {
+      // Restarted at once: the new start's status write says it all, one write instead of two on
+      // the path a crashing or killed service takes (the "down" instant would last no time at all).
       this.announce();
-      this.afterDown(files);
     }
   }
 
@@ -537,13 +538,16 @@ export class SuperviseWorker {
     this.announce();
   }
 
-  /** After ./run (and ./finish) ended: restart if wanted, now or after the backoff delay. */
-  private afterDown(files: ServiceFiles): void {
-    if (this.exitRequested || this.stopping || this.want !== 'up' || this.pid) return;
+  /**
+   * After ./run (and ./finish) ended: restart if wanted, now or after the backoff delay. True when
+   * it has written the status (a start now, or a backoff), false when the caller should.
+   */
+  private afterDown(files: ServiceFiles): boolean {
+    if (this.exitRequested || this.stopping || this.want !== 'up' || this.pid) return false;
     const delay = backoffDelay(files.backoff, this.quickDeaths);
     if (delay === 0) {
-      this.startRun();
-      return;
+      this.startRun(files);
+      return true;
     }
     this.backoffUntil = Date.now() + delay;
     this.backoffTimer = setTimeout(() => {
@@ -555,6 +559,7 @@ export class SuperviseWorker {
     }, delay);
     this.announce();
     this.emit({ type: 'backoff', delayMs: delay });
+    return true;
   }
 
   private cancelBackoff(): void {
