@@ -465,8 +465,8 @@ export class SuperviseWorker {
     if (event.pid && files.finish) {
       this.runFinish(event, files);
     } else if (!this.afterDown(files)) {
-      // Restarted at once: the new start's status write says it all, one write instead of two on
-      // the path a crashing or killed service takes (the "down" instant would last no time at all).
+      // Staying down: write it. (A restart at once or a backoff writes the status itself: one write
+      // instead of two on the path a crashing or killed service takes.)
       this.announce();
     }
   }
