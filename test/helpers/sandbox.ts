@@ -5,7 +5,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readExtendedStatus, type ExtendedStatus } from '../../src/protocol/extended-status.ts';
 import { decodeStatus } from '../../src/protocol/status.ts';
+import { readProcStat } from '../../src/supervise/proc-stat.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin');
@@ -33,23 +35,14 @@ export async function waitFor<T>(
   }
 }
 
-export function isAlive(pid: number): boolean {
-  // A zombie still answers kill(0); read its state instead (see node.md, PID 1 section).
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+export function processState(pid: number): string | undefined {
+  return readProcStat(pid)?.state;
 }
 
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0];
-  } catch {
-    return undefined;
-  }
+export function isAlive(pid: number): boolean {
+  // A zombie still answers kill(0); read its state instead (see node.md, PID 1 section).
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z';
 }
 
 /** Pid recorded in DIR/supervise/status, 0 when down or unreadable. */
@@ -60,6 +53,20 @@ export function statusPid(dir: string): number {
     return 0;
   }
 }
+
+/** Runs a one-shot command; its output and exit code. */
+export function sh(cmd: string, args: string[], cwd?: string) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status };
+}
+
+/** DIR/supervise/status.json, undefined when absent. */
+export function ext(dir: string): ExtendedStatus | undefined {
+  return readExtendedStatus(join(dir, 'supervise'));
+}
+
+/** Waits for a running ./run in DIR's status; its pid. */
+export const upPid = (dir: string, timeoutMs = 15_000) => waitFor(`${dir} up`, () => statusPid(dir) || undefined, timeoutMs);
 
 export class Sandbox {
   readonly root: string;

@@ -1,9 +1,8 @@
 // Plumbing for svscan tests: start bin/svscan on a scan directory in a Sandbox, read its JSON log.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { bin, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
-import { readExtendedStatus, type ExtendedStatus } from '../../src/protocol/extended-status.ts';
+
+export { ext, sh, upPid } from '../helpers/sandbox.ts';
 
 export const SVSCAN = bin('svscan');
 export const SLEEPER = '#!/bin/sh\nexec sleep 100000\n';
@@ -28,16 +27,6 @@ export function startSvscan(sb: Sandbox, scanDir: string, args: string[] = [], o
   return Object.assign(child, { records, has: (pred: (r: LogRecord) => boolean) => records().some(pred) });
 }
 
-export function ext(dir: string): ExtendedStatus | undefined {
-  return readExtendedStatus(join(dir, 'supervise'));
-}
-
-export function sh(cmd: string, args: string[], cwd?: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  return { stdout: r.stdout, stderr: r.stderr, code: r.status };
-}
-
-export const upPid = (dir: string, timeoutMs = 15_000) => waitFor(`${dir} up`, () => statusPid(dir) || undefined, timeoutMs);
 
 /** Waits for a pid different from `old` in DIR/supervise/status. */
 export const newPid = (dir: string, old: number, timeoutMs = 15_000) =>

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync, existsS
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAEMONTOOLS_SKIP_REASON, HAVE_DAEMONTOOLS, isAlive, Sandbox, statusPid, waitFor, bin } from '../helpers/sandbox.ts';
 import { ext, exitOf, newPid, readText, sh, SLEEPER, startSvscan, upPid, SVSCAN } from './helpers.ts';
+import { readProcStat } from '../../src/supervise/proc-stat.ts';
 
 const OURS = { svc: bin('svc'), svstat: bin('svstat'), svok: bin('svok') };
 const THEIRS = { svc: 'svc', svstat: 'svstat', svok: 'svok' };
@@ -26,10 +27,7 @@ describe('svscan', () => {
     expect(readdirSync(scan).sort()).toEqual(['.hidden', 'a', 'b', 'plain-file']);
     // One process: every service's parent is svscan itself, in its own session.
     for (const pid of [pa, pb]) {
-      const stat = readText(`/proc/${pid}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      expect(Number(fields[1])).toBe(svscan.pid); // ppid
-      expect(Number(fields[3])).toBe(pid); // session
+      expect(readProcStat(pid)).toMatchObject({ ppid: svscan.pid, session: pid });
     }
     // status.json beside daemontools' status.
     const e = ext(a)!;

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bin, DAEMONTOOLS_SKIP_REASON, HAVE_DAEMONTOOLS, isAlive, processState, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
+import { bin, DAEMONTOOLS_SKIP_REASON, HAVE_DAEMONTOOLS, isAlive, processState, Sandbox, sh, statusPid, upPid, waitFor } from '../helpers/sandbox.ts';
 import { decodeStatus } from '../../src/protocol/status.ts';
+import { readProcStat } from '../../src/supervise/proc-stat.ts';
 
 const OURS = { supervise: bin('supervise'), svc: bin('svc'), svstat: bin('svstat'), svok: bin('svok') };
 const THEIRS = { supervise: 'supervise', svc: 'svc', svstat: 'svstat', svok: 'svok' };
@@ -16,10 +16,6 @@ echo $$ > pid
 while :; do sleep 0.05; done
 `;
 
-function sh(cmd: string, args: string[], cwd?: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  return { stdout: r.stdout, stderr: r.stderr, code: r.status };
-}
 
 function status(dir: string) {
   return decodeStatus(readFileSync(`${dir}/supervise/status`));
@@ -39,7 +35,6 @@ describe('supervise', () => {
     await waitFor(`${tools.supervise} to take charge of ${dir}`, () => svok(OURS, dir));
     return child;
   }
-  const upPid = (dir: string) => waitFor(`${dir} up`, () => statusPid(dir) || undefined);
 
   it('lays out supervise/ exactly as daemontools and starts ./run in its own session', async () => {
     const dir = sb.service('s', '#!/bin/sh\necho "out $$"\necho "err" >&2\necho $$ > pid\nexec sleep 1000\n');
@@ -58,9 +53,7 @@ describe('supervise', () => {
     // daemontools' four, plus svtools' extended status beside them.
     expect(readdirSync(`${dir}/supervise`).sort()).toEqual(['control', 'lock', 'ok', 'status', 'status.json']);
     // Its own session and process group, the service directory as cwd, supervise's stdout and stderr.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-    expect(Number(stat[2])).toBe(pid); // pgrp
-    expect(Number(stat[3])).toBe(pid); // session
+    expect(readProcStat(pid)).toMatchObject({ pgrp: pid, session: pid });
     expect(readlinkSync(`/proc/${pid}/cwd`)).toBe(dir);
     await waitFor('run output through supervise', () => sup.output().includes(`out ${pid}`) && sup.output().includes('err'));
     expect(status(dir)).toMatchObject({ pid, paused: false, want: 'up' });
@@ -80,11 +73,8 @@ describe('supervise', () => {
     const dir = sb.service('s', '#!/bin/sh\ndate >> starts\nexit 0\n');
     const sup = await supervise(dir);
     const zombies = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        const st = readFileSync(`/proc/${p}/stat`, 'utf8');
-        const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        return fields[0] === 'Z' && Number(fields[1]) === sup.pid;
-      } catch { return false; }
+      const stat = readProcStat(Number(p));
+      return stat?.state === 'Z' && stat.ppid === sup.pid;
     });
     // Every child that exits is a zombie for an instant, until supervise reaps it; none may stay one.
     const seen = new Set<string>();

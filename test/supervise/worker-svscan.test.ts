@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SuperviseWorker, type WorkerEvent } from '../../src/supervise/worker.ts';
 import { readProcStat } from '../../src/supervise/proc-stat.ts';
-import { readExtendedStatus, writeExtendedStatus } from '../../src/protocol/extended-status.ts';
+import { writeExtendedStatus } from '../../src/protocol/extended-status.ts';
 import { writeStatusFile, servicePaths } from '../../src/protocol/service-dir.ts';
 import { fromMilliseconds } from '../../src/protocol/tai64n.ts';
-import { bin, isAlive, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
+import { bin, ext, isAlive, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
 
 const SLEEPER = '#!/bin/sh\nexec sleep 100000\n';
-const ext = (dir: string) => readExtendedStatus(join(dir, 'supervise'));
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 describe('supervise worker, as svscan uses it', () => {
