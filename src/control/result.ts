@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { writeAllSync } from '../protocol/write-all.ts';
 
 /** What a control client prints and returns; kept apart from printing so tests can call it in-process. */
 export interface ClientResult {
@@ -11,13 +11,10 @@ export interface ClientResult {
 
 function writeLines(fd: number, lines: string[]): void {
   if (lines.length === 0) return;
-  const buf = Buffer.from(lines.map((l) => `${l}\n`).join(''));
-  for (let off = 0; off < buf.length;) {
-    try {
-      off += writeSync(fd, buf, off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return; // a closed pipe: nobody to tell
-    }
+  try {
+    writeAllSync(fd, Buffer.from(lines.map((l) => `${l}\n`).join('')));
+  } catch {
+    // A closed pipe: nobody to tell.
   }
 }
 

@@ -1,7 +1,8 @@
 // svc -OPTS DIR...: writes command bytes to each DIR/supervise/control, as daemontools 0.76's svc.
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
 import { openFifoWriter } from '../protocol/fifo.ts';
+import { writeAllSync } from '../protocol/write-all.ts';
 import { inDirectory } from './chdir.ts';
 import { getopt } from './getopt.ts';
 import type { ClientResult } from './result.ts';
@@ -28,20 +29,6 @@ export function commandBytes(options: readonly string[]): string {
   return data;
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Writes all of `data`, waiting while the fifo is full, as daemontools' blocking write does. */
-function writeAll(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length;) {
-    try {
-      off += writeSync(fd, data, off);
-    } catch (e) {
-      if (errorCode(e) !== 'EAGAIN') throw e;
-      Atomics.wait(sleeper, 0, 0, 5);
-    }
-  }
-}
-
 /** Sends `data` to the supervise of the current directory; a warning text, or undefined. */
 function sendHere(dir: string, data: Buffer): string | undefined {
   let fd: number;
@@ -53,7 +40,7 @@ function sendHere(dir: string, data: Buffer): string | undefined {
       : `unable to control ${dir}: ${djbErrorText(e)}`;
   }
   try {
-    writeAll(fd, data);
+    writeAllSync(fd, data);
     return undefined;
   } catch (e) {
     return `error writing commands to ${dir}: ${djbErrorText(e)}`;

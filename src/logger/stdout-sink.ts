@@ -1,25 +1,15 @@
 // Pass-through (`--log-dir stdout` or empty, as in relaxlogs) and --tee: blocking writes to a
 // descriptor that may have O_NONBLOCK set by whoever shares it; EAGAIN waits instead of failing,
 // which gives the reader back-pressure.
-import fs from 'node:fs';
+import { writeAllSync as writeAll } from '../protocol/write-all.ts';
 import { WriteFailure } from './rotating-file.ts';
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes all of `buf` to `fd`, waiting out EAGAIN; throws WriteFailure with the bytes written. */
 export function writeAllSync(fd: number, buf: Buffer): void {
-  let off = 0;
   try {
-    while (off < buf.length) {
-      try {
-        off += fs.writeSync(fd, buf, off, buf.length - off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        Atomics.wait(pause, 0, 0, 1);
-      }
-    }
+    writeAll(fd, buf, 1);
   } catch (err) {
-    throw new WriteFailure(err, off);
+    throw new WriteFailure(err, (err as { bytesWritten?: number }).bytesWritten ?? 0);
   }
 }
 
