@@ -294,7 +294,9 @@ describe('relaxlogs', () => {
       return;
     }
     const d = dir();
-    const r = start(['-qfec', `${RELAXLOGS} --log-dir ${d}`, '/dev/null'], { argv0: ['script'] });
+    // script(1) runs the command through $SHELL -c; `exec` makes relaxlogs the process TERM reaches
+    // whichever shell that is (dash forks for it otherwise, and TERM would kill the shell instead).
+    const r = start(['-qfec', `exec ${RELAXLOGS} --log-dir ${d}`, '/dev/null'], { argv0: ['script'], env: { SHELL: '/bin/sh' } });
     r.child.stdin!.write('typed\n');
     await waitFor('the typed line', () => readIfExists(current(d)) === 'typed\n');
     const pid = descendants(r.child.pid!).find((p) => readIfExists(`/proc/${p}/cmdline`).includes('relaxlogs'));
