@@ -2,6 +2,7 @@
 // Exit codes: 0 after an orderly stop (SIGTERM/SIGINT), 100 usage error, 111 DIR unusable at start-up
 // or an internal fatal error (services are left running; a new svscan adopts them).
 import { statSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
 import { createLogger, type LogFormat } from '../scan/log.ts';
@@ -99,7 +100,7 @@ const killTimeoutMs = seconds(argv['kill-timeout'], 'kill-timeout', 0);
 const startHoldMs = seconds(argv['start-hold'], 'start-hold', 0);
 const startConcurrency = argv['start-concurrency'];
 if (!Number.isInteger(startConcurrency) || startConcurrency < 1) usageError('--start-concurrency must be an integer >= 1');
-const format = (argv['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json')) as LogFormat;
+const format = (argv['log-format'] ?? (isatty(2) ? 'pretty' : 'json')) as LogFormat;
 const log = createLogger(format, 2, argv['log-level']);
 
 try {

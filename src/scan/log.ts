@@ -1,6 +1,7 @@
 // svscan's own messages: pino JSON lines on stderr, or a short readable line per message on a TTY.
 // No readproctitle: a message is written once, in full, where the operator's log collector looks.
 import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { pino, type Logger } from 'pino';
 
 export type LogFormat = 'json' | 'pretty';
@@ -48,7 +49,7 @@ function syncDestination(fd: number, transform?: (line: string) => string) {
 }
 
 export function createLogger(format: LogFormat, fd = 2, level = 'info'): Logger {
-  const colour = format === 'pretty' && process.env.NO_COLOR === undefined && process.stderr.isTTY === true;
+  const colour = format === 'pretty' && process.env.NO_COLOR === undefined && isatty(fd);
   const destination = format === 'pretty' ? syncDestination(fd, (line) => prettyLine(line, colour)) : syncDestination(fd);
   return pino({ name: 'svscan', level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime }, destination);
 }
