@@ -692,7 +692,9 @@ export class SuperviseWorker {
     clearTimeout(this.killTimer);
     const pid = this.pid;
     this.killTimer = setTimeout(() => {
-      if (this.pid !== pid) return;
+      // Already dead but not yet reaped (a busy event loop): its exit will sweep the group, with
+      // down-signal first, as for any other exit.
+      if (this.pid !== pid || !isSameProcess(pid, this.startTicks)) return;
       this.warn(`${this.dir}/run (pid ${pid}) still up ${ms} ms after svc -d (timeout-kill): killing its process group`);
       this.signalGroup('SIGKILL');
     }, ms);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processGroupMembers } from '../../src/supervise/proc-stat.ts';
-import { bin, ext, isAlive, Sandbox, sh, statusPid, waitFor } from '../helpers/sandbox.ts';
+import { bin, ext, isAlive, processState, Sandbox, sh, statusPid, waitFor } from '../helpers/sandbox.ts';
 
 const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean) : []);
 
@@ -67,6 +67,31 @@ exec sleep 1000
     // The kernel lets go of a killed process's socket as it exits; poll rather than race it.
     await waitFor('port free', () => portFree(port), 5000);
     expect(ext(dir)?.leftovers).toBe(1);
+  });
+
+  it('a ./run that died while supervise was busy past timeout-kill: its leftovers still get down-signal first', async () => {
+    // ./run stops its supervise as it exits on TERM: when supervise continues, its timeout-kill timer
+    // is due before it has seen the exit. The exit must win: sweep (TERM, CONT, then KILL), not KILL.
+    const dir = sb.service('s', `#!/bin/sh
+trap 'kill -STOP $PPID; exit 0' TERM
+sh -c 'trap "" TERM; echo $$ > grandchild; exec sleep 1000' &
+while :; do sleep 0.05; done
+`);
+    file(dir, 'timeout-kill', '300\n');
+    const supervisor = await supervise(dir);
+    const pid = await waitFor('up', () => statusPid(dir) || undefined);
+    await waitFor('grandchild started', () => lines(`${dir}/grandchild`).length === 1);
+    await waitFor('start hold over', () => Date.now() > ext(dir)!.since + 1100);
+    sh(bin('svc'), ['-d', dir]);
+    await waitFor('./run exited, supervise stopped', () => processState(pid) === 'Z' && processState(supervisor.pid!) === 'T');
+    const stoppedAt = Date.now();
+    await waitFor('timeout-kill due', () => Date.now() > stoppedAt + 500);
+    process.kill(supervisor.pid!, 'SIGCONT');
+    await waitFor('down in status.json', () => ext(dir)?.pid === 0 && ext(dir)?.lastExit !== null);
+    expect(ext(dir)?.lastExit?.code).toBe(0);
+    expect(ext(dir)?.leftovers).toBe(1);
+    await waitFor('group empty', () => processGroupMembers(pid).length === 0);
+    expect(supervisor.output()).not.toContain('still up');
   });
 
   it('sends down-signal instead of TERM', async () => {
