@@ -23,6 +23,7 @@ import { servicePaths, writeStatusFile, type ServicePaths } from '../protocol/se
 import { decodeStatus, type Status, type Want } from '../protocol/status.ts';
 import { fromMilliseconds, now, toMilliseconds, type Timestamp } from '../protocol/tai64n.ts';
 import { backoffDelay, nextQuickDeaths } from './backoff.ts';
+import { watchExit } from './exit-watch.ts';
 import { isSameProcess, liveStartTicks, processGroupMembers } from './proc-stat.ts';
 import { readServiceFiles, type ServiceFiles } from './service-files.ts';
 
@@ -39,9 +40,6 @@ const GROUP_PREFIX = '+';
 
 /** s6's convention: a finish script exiting 125 means "do not restart" (the service is wanted down). */
 const FINISH_STOP_CODE = 125;
-
-/** How often an adopted process (not our child: no exit event) is checked in /proc. */
-export const ADOPTED_POLL_MS = 200;
 
 export type StdioEntry = number | 'inherit' | 'ignore';
 export type StdioTuple = [StdioEntry, StdioEntry, StdioEntry];
@@ -118,7 +116,7 @@ export class SuperviseWorker {
   /** Start ticks of `pid` (field 22 of /proc/PID/stat), null when unknown. */
   private startTicks: number | null = null;
   /** Set while `pid` is an adopted process rather than our own child. */
-  private adoptedTimer: NodeJS.Timeout | undefined;
+  private endAdoptedWatch: (() => void) | undefined;
   private adopted = false;
   private starts = 0;
   private lastExit: LastExit | null = null;
@@ -269,7 +267,16 @@ export class SuperviseWorker {
    */
   private tryAdopt(): void {
     const ext = readExtendedStatus(this.paths.superviseDir);
-    if (!ext || !ext.pid || !isSameProcess(ext.pid, ext.pidStartTicks)) return;
+    if (!ext || !ext.pid || ext.pidStartTicks === null) return;
+    const pid = ext.pid;
+    const stopWatch = watchExit(pid, ext.pidStartTicks, () => {
+      this.endAdoptedWatch = undefined;
+      // Not our child: its exit status went to its new parent. Code and signal are unknown.
+      this.queue.push({ kind: 'exit', pid, code: null, signal: null, at: Date.now() });
+      this.drain();
+    });
+    if (!stopWatch) return;
+    this.endAdoptedWatch = stopWatch;
     let previous: Status | undefined;
     try {
       previous = decodeStatus(readFileSync(this.paths.status));
@@ -277,30 +284,21 @@ export class SuperviseWorker {
       previous = undefined;
     }
     this.adopted = true;
-    this.pid = ext.pid;
+    this.pid = pid;
     this.startTicks = ext.pidStartTicks;
     this.since = fromMilliseconds(ext.since);
     this.readySince = ext.readySince;
     this.lastExit = ext.lastExit;
-    if (previous && previous.pid === ext.pid) {
+    if (previous && previous.pid === pid) {
       this.want = previous.want;
       this.paused = previous.paused;
     }
-    const pid = ext.pid;
-    const startTicks = ext.pidStartTicks;
-    this.adoptedTimer = setInterval(() => {
-      if (isSameProcess(pid, startTicks)) return;
-      this.stopAdoptedPoll();
-      // Not our child: its exit status went to its new parent. Code and signal are unknown.
-      this.queue.push({ kind: 'exit', pid, code: null, signal: null, at: Date.now() });
-      this.drain();
-    }, ADOPTED_POLL_MS);
     this.emit({ type: 'adopt', pid });
   }
 
-  private stopAdoptedPoll(): void {
-    if (this.adoptedTimer) clearInterval(this.adoptedTimer);
-    this.adoptedTimer = undefined;
+  private stopAdoptedWatch(): void {
+    this.endAdoptedWatch?.();
+    this.endAdoptedWatch = undefined;
   }
 
   private emit(event: WorkerEvent): void {
@@ -455,7 +453,7 @@ export class SuperviseWorker {
       // daemontools leaves a service's other processes alone.
       this.leftovers = files.timeoutKillMs > 0 ? this.sweepGroup(event.pid, files) : 0;
     }
-    this.stopAdoptedPoll();
+    this.stopAdoptedWatch();
     this.adopted = false;
     this.startTicks = null;
     this.readySince = null;
@@ -715,7 +713,7 @@ export class SuperviseWorker {
     clearTimeout(this.killTimer);
     this.cancelBackoff();
     this.closeNotification();
-    this.stopAdoptedPoll();
+    this.stopAdoptedWatch();
     this.control?.close();
     this.control = undefined;
     for (const fd of [this.okFd, this.lockFd]) if (fd >= 0) closeSync(fd);
