@@ -1,7 +1,7 @@
 // svscan [DIR]: supervise every service directory in DIR from one process (README.md, svscan).
 // Exit codes: 0 after an orderly stop (SIGTERM/SIGINT), 100 usage error, 111 DIR unusable at start-up
 // or an internal fatal error (services are left running; a new svscan adopts them).
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
@@ -124,6 +124,23 @@ function shutdown(signal: NodeJS.Signals): void {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+// What the supervisor itself costs, on demand (relaxlogs answers USR1 the same way): memory, fds, and
+// its CPU time as a share of one core since the previous SIGUSR1 (since start the first time).
+let lastCpu = { at: Date.now() - process.uptime() * 1000, usage: { user: 0, system: 0 } };
+process.on('SIGUSR1', () => {
+  const now = { at: Date.now(), usage: process.cpuUsage() };
+  const cpuMs = (now.usage.user + now.usage.system - lastCpu.usage.user - lastCpu.usage.system) / 1000;
+  const cpuShare = cpuMs / Math.max(1, now.at - lastCpu.at);
+  lastCpu = now;
+  const memory = process.memoryUsage();
+  let openFds: number | null;
+  try {
+    openFds = readdirSync('/proc/self/fd').length - 1; // less the one reading the listing
+  } catch {
+    openFds = null;
+  }
+  log.info({ ...scanner.stats(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, openFds, cpuShare: Number(cpuShare.toFixed(4)) }, 'stats');
+});
 process.on('SIGHUP', () => scanner.rescan('SIGHUP'));
 process.on('SIGALRM', () => scanner.rescan('SIGALRM'));
 process.on('uncaughtException', (err) => {

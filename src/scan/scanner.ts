@@ -29,6 +29,20 @@ export interface ScannerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+export interface ScannerStats {
+  /** Service directories known (S, not S/log). */
+  services: number;
+  /** Of those, with a logger (S/log) under supervision. */
+  loggers: number;
+  /** Supervised directories (S and S/log) whose ./run is up, and down. */
+  up: number;
+  down: number;
+  adopted: number;
+  backingOff: number;
+  /** Restarts counted since each worker began (status.json's `restarts`), summed. */
+  restarts: number;
+}
+
 /** A run that exits within this long of its start counts as a quick exit (crash loop detection). */
 const QUICK_EXIT_MS = 1000;
 /** After this many quick exits in a row, only every CRASH_LOG_EVERY-th is logged. */
@@ -92,6 +106,25 @@ export class Scanner {
   /** Number of service directories (S, not S/log) currently known. */
   get serviceCount(): number {
     return this.services.size;
+  }
+
+  /** Counts over every supervised directory (S and S/log), for svscan's SIGUSR1 stats line. */
+  stats(): ScannerStats {
+    const stats: ScannerStats = { services: this.services.size, loggers: 0, up: 0, down: 0, adopted: 0, backingOff: 0, restarts: 0 };
+    const now = Date.now();
+    for (const service of this.services.values()) {
+      if (service.log.running) stats.loggers++;
+      for (const slot of [service.main, service.log]) {
+        if (!slot.running) continue;
+        const ext = slot.worker!.extendedStatus;
+        if (ext.pid) stats.up++;
+        else stats.down++;
+        if (ext.adopted) stats.adopted++;
+        if (ext.backoffUntil !== null && ext.backoffUntil > now) stats.backingOff++;
+        stats.restarts += ext.restarts;
+      }
+    }
+    return stats;
   }
 
   start(): void {

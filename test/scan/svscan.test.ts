@@ -95,6 +95,27 @@ describe('svscan', () => {
     await upPid(dir, 5_000);
   });
 
+  it('SIGUSR1 logs one stats line: services, loggers, up/down, restarts, and what svscan itself costs', async () => {
+    const a = sb.service('scan/a', SLEEPER);
+    sb.service('scan/a/log', '#!/bin/sh\nexec cat > /dev/null\n');
+    const b = sb.service('scan/b', SLEEPER, { down: true });
+    const svscan = startSvscan(sb, sb.path('scan'));
+    const pa = await upPid(a);
+    await upPid(`${a}/log`);
+    await waitFor('b supervised', () => sh(bin('svok'), [b]).code === 0);
+    sh(bin('svc'), ['-k', a]);
+    await newPid(a, pa);
+    process.kill(svscan.pid!, 'SIGUSR1');
+    const stats = await waitFor('stats line', () => svscan.records().find((r) => r.msg === 'stats'));
+    expect(stats).toMatchObject({ services: 2, loggers: 1, up: 2, down: 1, adopted: 0, backingOff: 0, restarts: 1 });
+    expect(stats.rssBytes).toBeGreaterThan(10_000_000);
+    expect(stats.heapUsedBytes).toBeGreaterThan(0);
+    // At least stdio, the lock and both fifos of each of the three directories.
+    expect(stats.openFds).toBeGreaterThan(3 + 3 * 3);
+    expect(stats.cpuShare).toBeGreaterThanOrEqual(0);
+    expect(stats.cpuShare).toBeLessThanOrEqual(2);
+  });
+
   it.skipIf(!HAVE_DAEMONTOOLS)('leaves a service that daemontools\' supervise already runs alone', async () => {
     const theirs = sb.service('scan/theirs', SLEEPER);
     const ours = sb.service('scan/ours', SLEEPER);
