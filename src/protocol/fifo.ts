@@ -7,17 +7,25 @@ import { Socket } from 'node:net';
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 
 /** Creates a fifo with `mode` unless one exists already (mkfifo(1): Node core cannot). */
-export async function makeFifo(path: string, mode = 0o600): Promise<void> {
-  try {
-    if (statSync(path).isFIFO()) return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+export function makeFifo(path: string, mode = 0o600): Promise<void> {
+  return makeFifos([path], mode);
+}
+
+const isFifo = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isFIFO() === true;
+
+/**
+ * Creates every missing fifo of `paths` with one mkfifo(1) run (a spawn costs milliseconds in a large
+ * process). A failure names the first path that is still not a fifo, in the error's `path`.
+ */
+export async function makeFifos(paths: string[], mode = 0o600): Promise<void> {
+  const missing = paths.filter((path) => !isFifo(path));
+  if (missing.length === 0) return;
   await new Promise<void>((resolve, reject) => {
-    execFile('mkfifo', ['-m', mode.toString(8), path], (err, _out, stderr) => {
-      if (!err) return resolve();
-      if (statSync(path, { throwIfNoEntry: false })?.isFIFO()) return resolve(); // lost a harmless race
-      reject(new Error(`mkfifo ${path}: ${stderr.trim() || err.message}`));
+    execFile('mkfifo', ['-m', mode.toString(8), ...missing], (err, _out, stderr) => {
+      const failed = missing.find((path) => !isFifo(path));
+      if (failed === undefined) return resolve(); // made, or lost a harmless race to another maker
+      const reason = stderr.split('\n').find((line) => line.includes(failed))?.trim() || err?.message || 'not a fifo';
+      reject(Object.assign(new Error(`mkfifo ${failed}: ${reason}`), { path: failed }));
     });
   });
 }

@@ -17,7 +17,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { djbErrorText } from '../protocol/errors.ts';
 import { readExtendedStatus, writeExtendedStatus, EXTENDED_STATUS_VERSION, type ExtendedStatus, type LastExit } from '../protocol/extended-status.ts';
-import { holdFifoOpen, makeFifo, openFifoReader, type FifoReader } from '../protocol/fifo.ts';
+import { holdFifoOpen, makeFifos, openFifoReader, type FifoReader } from '../protocol/fifo.ts';
 import { tryFlock } from '../protocol/flock.ts';
 import { servicePaths, writeStatusFile, type ServicePaths } from '../protocol/service-dir.ts';
 import { decodeStatus, type Status, type Want } from '../protocol/status.ts';
@@ -237,7 +237,12 @@ export class SuperviseWorker {
     // Before the first status write, which would forget the child a killed supervisor left running.
     if (this.options.adopt) this.tryAdopt();
     try {
-      await makeFifo(paths.control);
+      await makeFifos([paths.control, paths.ok]);
+    } catch (err) {
+      const which = (err as { path?: string }).path === paths.ok ? 'ok' : 'control';
+      this.fail(`unable to read ${dir}/supervise/${which}`, err);
+    }
+    try {
       this.control = openFifoReader(paths.control);
     } catch (err) {
       this.fail(`unable to read ${dir}/supervise/control`, err);
@@ -254,7 +259,6 @@ export class SuperviseWorker {
     // When ./run starts right after, its start writes the status: one write instead of two.
     if (this.adopted || this.want === 'down') this.announce();
     try {
-      await makeFifo(paths.ok);
       this.okFd = holdFifoOpen(paths.ok);
     } catch (err) {
       this.fail(`unable to read ${dir}/supervise/ok`, err);

@@ -1,4 +1,4 @@
-import { chmodSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bin, DAEMONTOOLS_SKIP_REASON, HAVE_DAEMONTOOLS, isAlive, processState, Sandbox, sh, statusPid, upPid, waitFor } from '../helpers/sandbox.ts';
@@ -229,6 +229,17 @@ describe('supervise', () => {
       expect(sh(OURS.supervise, args, sb.root)).toEqual(sh(THEIRS.supervise, args, sb.root));
     }
     expect(sh(OURS.supervise, [], sb.root)).toEqual({ stdout: '', stderr: 'supervise: usage: supervise dir\n', code: 100 });
+  });
+
+  it('a file in the way of supervise/ok is a fatal error that names it (exit 111), and nothing starts', () => {
+    sb.service('s', SLEEPER);
+    mkdirSync(sb.path('s/supervise'), { mode: 0o700 });
+    writeFileSync(sb.path('s/supervise/ok'), 'not a fifo');
+    const r = sh(OURS.supervise, ['s'], sb.root);
+    expect(r.code).toBe(111);
+    expect(r.stderr).toMatch(/^supervise: fatal: unable to read s\/supervise\/ok: .*File exists\n$/);
+    expect(statSync(sb.path('s/supervise/control')).isFIFO()).toBe(true);
+    expect(existsSync(sb.path('s/supervise/status'))).toBe(false); // nothing started, nothing written
   });
 
   describe.skipIf(!HAVE_DAEMONTOOLS)('against daemontools supervise', () => {
