@@ -103,11 +103,6 @@ export class Scanner {
     this.limiter = new Limiter(options.startConcurrency ?? 32);
   }
 
-  /** Number of service directories (S, not S/log) currently known. */
-  get serviceCount(): number {
-    return this.services.size;
-  }
-
   /** Counts over every supervised directory (S and S/log), for svscan's SIGUSR1 stats line. */
   stats(): ScannerStats {
     const stats: ScannerStats = { services: this.services.size, loggers: 0, up: 0, down: 0, adopted: 0, backingOff: 0, restarts: 0 };

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isSameProcess } from './proc-stat.ts';
 
-export const EXIT_POLL_MS = 200;
+const EXIT_POLL_MS = 200;
 
 interface Watch {
   pid: number;

@@ -274,7 +274,6 @@ export class SuperviseWorker {
     if (!ext || !ext.pid || ext.pidStartTicks === null) return;
     const pid = ext.pid;
     const stopWatch = watchExit(pid, ext.pidStartTicks, () => {
-      this.endAdoptedWatch = undefined;
       // Not our child: its exit status went to its new parent. Code and signal are unknown.
       this.queue.push({ kind: 'exit', pid, code: null, signal: null, at: Date.now() });
       this.drain();
