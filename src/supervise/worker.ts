@@ -694,8 +694,9 @@ export class SuperviseWorker {
     const pid = this.pid;
     this.killTimer = setTimeout(() => {
       // Already dead but not yet reaped (a busy event loop): its exit will sweep the group, with
-      // down-signal first, as for any other exit.
-      if (this.pid !== pid || !isSameProcess(pid, this.startTicks)) return;
+      // down-signal first, as for any other exit. Start ticks unknown (/proc unreadable at spawn):
+      // KILL as before rather than never.
+      if (this.pid !== pid || (this.startTicks !== null && !isSameProcess(pid, this.startTicks))) return;
       this.warn(`${this.dir}/run (pid ${pid}) still up ${ms} ms after svc -d (timeout-kill): killing its process group`);
       this.signalGroup('SIGKILL');
     }, ms);
