@@ -2,6 +2,7 @@
 // whatever it depends on and floods its log. svtools keeps that cadence for a service that dies
 // rarely, and only slows down a crash loop:
 //  - a "quick death" is an exit less than `resetMs` after its start; a longer run resets the count;
+//    the first exit after an operator's signal (`svc -t`...) is neither: the worker skips it;
 //  - the first `threshold` quick deaths in a row restart at daemontools' pace (the 1 s hold only),
 //    which rides out a transient failure at once;
 //  - each further quick death doubles the delay from `baseMs`, up to `maxMs`, minus up to `jitter`

@@ -128,6 +128,11 @@ export class SuperviseWorker {
   private notification: Readable | undefined;
   /** Consecutive exits soon after their start (backoff.ts). */
   private quickDeaths = 0;
+  /**
+   * The pid an operator's command (`svc -t -k -d`...) has signalled: its exit was asked for, so it
+   * is no quick death, whenever it comes (backoff.ts).
+   */
+  private operatorSignalledPid = 0;
   private backoffUntil: number | null = null;
   private backoffTimer: NodeJS.Timeout | undefined;
   /** Group members found alive after the last exit. */
@@ -451,7 +456,9 @@ export class SuperviseWorker {
     const files = this.readFiles();
     if (event.pid) {
       this.lastExit = { code: event.code, signal: event.signal ? event.signal.replace(/^SIG/, '') : null, at: event.at };
-      this.quickDeaths = nextQuickDeaths(files.backoff, this.quickDeaths, ranForMs);
+      // An exit the operator asked for neither counts nor resets: restarts by hand are no crash loop.
+      if (event.pid !== this.operatorSignalledPid) this.quickDeaths = nextQuickDeaths(files.backoff, this.quickDeaths, ranForMs);
+      this.operatorSignalledPid = 0;
       // Only a service that opted into escalation (timeout-kill) has its leftovers hunted down:
       // daemontools leaves a service's other processes alone.
       this.leftovers = files.timeoutKillMs > 0 ? this.sweepGroup(event.pid, files) : 0;
@@ -642,7 +649,12 @@ export class SuperviseWorker {
   }
 
   private onCommand(byte: string, group: boolean): void {
-    const send = (sig: NodeJS.Signals) => (group ? this.signalGroup(sig) : this.signal(sig));
+    const send = (sig: NodeJS.Signals) => {
+      // Stop and continue end nothing; every other signal may, and then the exit was asked for.
+      if (sig !== 'SIGSTOP' && sig !== 'SIGCONT') this.operatorSignalledPid = this.pid;
+      if (group) this.signalGroup(sig);
+      else this.signal(sig);
+    };
     switch (byte) {
       case 'd':
         this.want = 'down';

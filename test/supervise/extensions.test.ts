@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processGroupMembers } from '../../src/supervise/proc-stat.ts';
-import { bin, ext, isAlive, processState, Sandbox, sh, statusPid, waitFor } from '../helpers/sandbox.ts';
+import { bin, ext, isAlive, processState, Sandbox, sh, statusPid, upPid, waitFor } from '../helpers/sandbox.ts';
 
 const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean) : []);
 
@@ -155,6 +155,67 @@ while :; do sleep 0.05; done
     await waitFor('started', () => lines(`${dir}/starts`).length > before);
     // The run script's own clock: it started before the backoff would have let it.
     expect(Number(lines(`${dir}/starts`)[before]) / 1e6).toBeLessThan(until);
+  });
+
+  describe('an operator\'s restarts are no crash loop', () => {
+    // threshold 1, base 5000: a second quick death in a row would hold the service down 4-5 s.
+    const backoffFiles = (dir: string) => { file(dir, 'backoff-threshold', '1'); file(dir, 'backoff-base', '5000'); };
+    const holdOver = (dir: string) => waitFor('start hold over', () => Date.now() > ext(dir)!.since + 1100);
+    /** Sends `svc OPTION`, then waits for a new pid; the time it took. */
+    async function restartBy(dir: string, option: string): Promise<number> {
+      const before = statusPid(dir);
+      const t0 = Date.now();
+      expect(sh(bin('svc'), [option, dir]).code).toBe(0);
+      await waitFor('a new pid', () => { const pid = statusPid(dir); return pid && pid !== before ? pid : undefined; }, 10_000);
+      return Date.now() - t0;
+    }
+
+    it('restarts at once however often svc -t, -k, -i, -h are sent', async () => {
+      const dir = sb.service('s', "#!/bin/sh\ntrap 'exit 0' HUP INT\nwhile :; do sleep 0.05; done\n");
+      backoffFiles(dir);
+      await supervise(dir);
+      await upPid(dir);
+      const took: number[] = [];
+      for (const option of ['-t', '-k', '-i', '-t', '-h', '-k', '-t', '-t']) {
+        await holdOver(dir);
+        took.push(await restartBy(dir, option));
+        expect(ext(dir)!.backoffUntil).toBeNull();
+      }
+      // The start hold is over before each command: the new child comes as fast as the exit is seen.
+      expect(Math.max(...took)).toBeLessThan(3000);
+    });
+
+    it('an exit after an operator\'s kill neither counts nor resets the quick deaths', async () => {
+      // Crashes once each time `crash` exists, removing it; otherwise runs.
+      const dir = sb.service('s', '#!/bin/sh\ndate +%s%N >> starts\nif [ -e crash ]; then rm crash; exit 1; fi\nexec sleep 1000\n');
+      backoffFiles(dir);
+      file(dir, 'crash', '');
+      await supervise(dir);
+      // 1st start crashes (one quick death), the 2nd runs.
+      await waitFor('second start up', () => lines(`${dir}/starts`).length === 2 && statusPid(dir) || undefined);
+      await holdOver(dir);
+      file(dir, 'crash', '');
+      // Not a crash: the 3rd start comes at once (no backoff from two quick deaths)...
+      expect(await restartBy(dir, '-k')).toBeLessThan(3000);
+      // ...and crashes: with the first crash still counted, that is two in a row: backoff.
+      const until = await waitFor('backoff after the second crash', () => ext(dir)?.backoffUntil ?? undefined, 10_000);
+      expect(until - Date.now()).toBeGreaterThan(1000);
+      expect(lines(`${dir}/starts`).length).toBe(3);
+    });
+
+    it('a service that exits by itself after svc -h is not counted either (the first exit after a signal)', async () => {
+      // A reload that fails: the service dies 200 ms after HUP. supervise cannot tell it from an
+      // asked-for exit, so it forgives that one exit (doc/supervise.md, Restart backoff).
+      const dir = sb.service('s', "#!/bin/sh\ntrap 'sleep 0.2; exit 1' HUP\nwhile :; do sleep 0.05; done\n");
+      backoffFiles(dir);
+      await supervise(dir);
+      await upPid(dir);
+      for (let i = 0; i < 3; i++) {
+        await holdOver(dir);
+        expect(await restartBy(dir, '-h')).toBeLessThan(3000);
+        expect(ext(dir)!.backoffUntil).toBeNull();
+      }
+    });
   });
 
   it('records readiness from notification-fd; svc -U waits for it', async () => {
