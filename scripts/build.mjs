@@ -13,7 +13,7 @@ const cliDir = join(root, 'src', 'cli');
 const dist = join(root, 'dist');
 
 /** Entry points whose start-up time matters; they must not import yargs or pino. */
-const HOT_CLIENTS = new Set(['svc', 'svstat', 'svok', 'svwait', 'svcheck']);
+const HOT_CLIENTS = new Set(['svc', 'svstat', 'svok', 'svwait', 'svcheck', 'tai64n', 'tai64nlocal']);
 
 /** Entry points bundled with their dependencies into one CommonJS file, for memory. */
 const LEAN = new Set(['svscan']);
