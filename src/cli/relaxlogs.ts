@@ -3,10 +3,10 @@
 import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_USAGE, runLogger } from '../logger/main.ts';
-import { TIME_FORMATS } from '../logger/timestamp.ts';
-import { parseDuration, parseSize, UsageError } from '../logger/units.ts';
-import { LOCAL, namedZone, UTC, type Zone } from '../logger/zone.ts';
+import { EXIT_USAGE, runLogger } from '../relaxlogs/main.ts';
+import { TIME_FORMATS } from '../relaxlogs/timestamp.ts';
+import { parseDuration, parseSize, UsageError } from '../relaxlogs/units.ts';
+import { LOCAL, namedZone, UTC, type Zone } from '../relaxlogs/zone.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 function usageError(message: string): never {

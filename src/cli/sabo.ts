@@ -2,7 +2,7 @@
 // One bundle serves both threads: the main thread runs the program, the worker thread the copy loop.
 import { basename } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { main, runCopyWorker } from '../throttle/main.ts';
+import { main, runCopyWorker } from '../sabo/main.ts';
 
 if (isMainThread) {
   const name = basename(process.argv[1] ?? '') === 'throttle' ? 'throttle' : 'sabo';

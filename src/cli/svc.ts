@@ -1,5 +1,5 @@
-// svc: thin entry point; the program is src/control/svc.ts.
-import { finishClient } from '../control/result.ts';
-import { svc } from '../control/svc.ts';
+// svc: thin entry point; the program is src/svc/svc.ts.
+import { finishClient } from '../protocol/client-result.ts';
+import { svc } from '../svc/svc.ts';
 
 void Promise.resolve(svc(process.argv.slice(2))).then(finishClient);

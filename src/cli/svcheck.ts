@@ -1,6 +1,5 @@
-// svcheck: thin entry point; the program is src/monitor/main.ts (the same as `svstat --check`).
-import { finishClient } from '../control/result.ts';
-import { monitor } from '../monitor/main.ts';
-import { svstatLine } from '../control/svstat.ts';
+// svcheck: thin entry point; the program is src/svstat/monitor.ts (the same as `svstat --check`).
+import { finishClient } from '../protocol/client-result.ts';
+import { monitor } from '../svstat/monitor.ts';
 
-finishClient(monitor(process.argv.slice(2), 'svcheck', (dir) => svstatLine(dir)));
+finishClient(monitor(process.argv.slice(2), 'svcheck'));

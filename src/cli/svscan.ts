@@ -5,8 +5,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
-import { createLogger, type LogFormat } from '../scan/log.ts';
-import { Scanner } from '../scan/scanner.ts';
+import { createLogger, type LogFormat } from '../svscan/diagnostics.ts';
+import { Scanner } from '../svscan/scanner.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 const EXIT_USAGE = 100;

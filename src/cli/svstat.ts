@@ -1,5 +1,5 @@
-// svstat: thin entry point; the program is src/control/svstat.ts.
-import { finishClient } from '../control/result.ts';
-import { svstat } from '../control/svstat.ts';
+// svstat: thin entry point; the program is src/svstat/svstat.ts.
+import { finishClient } from '../protocol/client-result.ts';
+import { svstat } from '../svstat/svstat.ts';
 
 finishClient(svstat(process.argv.slice(2)));

@@ -1,5 +1,5 @@
-// svwait: thin entry point; the program is src/control/svwait.ts.
-import { finishClient } from '../control/result.ts';
-import { svwait } from '../control/svwait.ts';
+// svwait: thin entry point; the program is src/svc/svwait.ts.
+import { finishClient } from '../protocol/client-result.ts';
+import { svwait } from '../svc/svwait.ts';
 
 void svwait(process.argv.slice(2)).then(finishClient);

@@ -2,8 +2,9 @@
 // `YYYY-MM-DD HH:MM:SS.` in the zone of TZ (unset: /etc/localtime). The zone arithmetic is Node's
 // Date (ICU's copy of the tz database, through TZ, at start-up). Two glibc rules are kept:
 //   - localtime() fails when the year does not fit tm_year, an int (daemontools then crashes);
-//   - the year is printed as `1900 + tm_year` converted to unsigned long, so a year before 0 comes
-//     out as 2^64 + year, and nothing is zero-padded except the two-digit fields.
+//   - the year is printed as `1900 + tm_year` (an int sum, which wraps past 2^31 - 1) converted to
+//     unsigned long, so a year before 0 comes out as 2^64 + year, and nothing is zero-padded except
+//     the two-digit fields.
 
 /** 400 Gregorian years: the calendar, weekdays and zone rules (fixed offset before the first
  * transition, a yearly rule after the last) repeat over it exactly. */
@@ -33,6 +34,6 @@ export function localText(secs: number | bigint): string | null {
   const year = cycles === 0n ? d.getFullYear() : Number(BigInt(d.getFullYear()) + 400n * cycles);
   const tmYear = year - 1900;
   if (!(tmYear >= INT_MIN && tmYear <= INT_MAX)) return null;
-  const printed = year >= 0 ? `${year}` : `${2n ** 64n + BigInt(year)}`;
+  const printed = BigInt.asUintN(64, BigInt.asIntN(32, BigInt(year)));
   return `${printed}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.`;
 }

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Periods } from '../../src/logger/period.ts';
-import { RotatingFile, WriteFailure, type RotatingFileOptions } from '../../src/logger/rotating-file.ts';
-import { Strftime } from '../../src/logger/strftime.ts';
-import { namedZone, UTC } from '../../src/logger/zone.ts';
+import { Periods } from '../../src/relaxlogs/period.ts';
+import { RotatingFile, WriteFailure, type RotatingFileOptions } from '../../src/relaxlogs/rotating-file.ts';
+import { Strftime } from '../../src/relaxlogs/strftime.ts';
+import { namedZone, UTC } from '../../src/relaxlogs/zone.ts';
 import { ManualClock, tempDir } from './helpers.ts';
 
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { makeStamper } from '../../src/logger/timestamp.ts';
-import { namedZone, UTC } from '../../src/logger/zone.ts';
+import { makeStamper } from '../../src/relaxlogs/timestamp.ts';
+import { namedZone, UTC } from '../../src/relaxlogs/zone.ts';
 
 const T = Date.UTC(2026, 10, 21, 22, 0, 0, 123);
 

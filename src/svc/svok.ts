@@ -1,8 +1,8 @@
 // svok DIR: exit 0 when a supervise is running on DIR, 100 when not, 111 when DIR cannot be entered.
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
-import { inDirectory } from './chdir.ts';
-import { probeSupervise } from './probe.ts';
-import type { ClientResult } from './result.ts';
+import { inDirectory } from '../protocol/chdir.ts';
+import { probeSupervise } from '../protocol/probe.ts';
+import type { ClientResult } from '../protocol/client-result.ts';
 
 export const SVOK_RUNNING = 0;
 export const SVOK_NOT_RUNNING = 100;

@@ -1,4 +1,4 @@
-import { writeAllSync } from '../protocol/write-all.ts';
+import { writeAllSync } from './write-all.ts';
 
 /** What a control client prints and returns; kept apart from printing so tests can call it in-process. */
 export interface ClientResult {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ownFileRegex, purge } from '../../src/logger/purge.ts';
-import { Strftime } from '../../src/logger/strftime.ts';
+import { ownFileRegex, purge } from '../../src/relaxlogs/purge.ts';
+import { Strftime } from '../../src/relaxlogs/strftime.ts';
 import { tempDir } from './helpers.ts';
 
 let cleanup = () => {};

@@ -7,9 +7,9 @@ import { djbErrorText } from '../protocol/errors.ts';
 import { consistent, readExtendedStatus } from '../protocol/extended-status.ts';
 import { readStatusBytes } from '../protocol/service-dir.ts';
 import { decodeStatus } from '../protocol/status.ts';
-import { getopt } from './getopt.ts';
-import { probeSupervise } from './probe.ts';
-import type { ClientResult } from './result.ts';
+import { getopt } from '../protocol/getopt.ts';
+import { probeSupervise } from '../protocol/probe.ts';
+import type { ClientResult } from '../protocol/client-result.ts';
 
 export type Awaited = 'up' | 'ready' | 'down' | 'finished';
 

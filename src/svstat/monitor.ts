@@ -1,27 +1,25 @@
 // The monitoring forms of svstat, and svcheck: collect each service once, then print one format.
-import type { ClientResult } from '../control/result.ts';
+import { djbErrorText } from '../protocol/errors.ts';
+import { listServices } from '../protocol/scan-dir.ts';
+import type { ClientResult } from '../protocol/client-result.ts';
 import { runCheck, runReadyCheck, UNKNOWN } from './check.ts';
 import { collectService } from './collect.ts';
+import { svstatLine } from './line.ts';
 import { fieldsOf, fieldValue, type Fields } from './fields.ts';
 import { jsonLines } from './json.ts';
 import { mackerelLines, mackerelMeta } from './mackerel.ts';
-import { parseMonitorArgs, SVCHECK_USAGE, SVSTAT_USAGE, type Format, type MonitorOptions } from './args.ts';
+import { parseMonitorArgs, SVCHECK_USAGE, SVSTAT_USAGE, type Format, type MonitorOptions } from './monitor-args.ts';
 import { prometheusText } from './prometheus.ts';
-import { listServices } from './scan.ts';
 import { DEFAULT_TEXTFILE_NAME, writeTextfile } from './textfile.ts';
 import { zabbixLld } from './zabbix.ts';
 
 /** Usage errors: 100 as daemontools' clients, 3 (UNKNOWN) for the check forms. */
 const usageExit = (format: Format) => (format === 'check' ? UNKNOWN : format === 'check-ready' ? 1 : 100);
 
-/**
- * Runs svstat's monitoring forms or svcheck. `textLine` prints the daemontools line of a directory
- * (svstat --format=text, e.g. with --scan); it is passed in to keep this module free of svstat's.
- */
+/** Runs svstat's monitoring forms or svcheck; `--format=text` gives daemontools' lines (./line.ts). */
 export function monitor(
   args: readonly string[],
   program: 'svstat' | 'svcheck',
-  textLine: (dir: string) => string,
   env: NodeJS.ProcessEnv = process.env,
   nowMs = Date.now(),
 ): ClientResult {
@@ -41,14 +39,16 @@ export function monitor(
   if (o.scan || o.format === 'zabbix-lld') {
     dirs = [];
     for (const scanDir of o.dirs) {
-      const listed = listServices(scanDir);
-      if ('error' in listed) err.push(`${program}: warning: ${listed.error}`);
-      else dirs.push(...listed.dirs);
+      try {
+        dirs.push(...listServices(scanDir).services.map((s) => s.dir));
+      } catch (e) {
+        err.push(`${program}: warning: unable to read ${scanDir}: ${djbErrorText(e)}`);
+      }
     }
     if (o.format === 'zabbix-lld') return { out: [zabbixLld(dirs)], err, code: err.length ? 111 : 0 };
   }
 
-  if (o.format === 'text') return { out: dirs.map(textLine), err, code: 0 };
+  if (o.format === 'text') return { out: dirs.map((dir) => svstatLine(dir)), err, code: 0 };
   const all: Fields[] = dirs.map((dir) => fieldsOf(collectService(dir), nowMs));
   switch (o.format) {
     case 'json':

@@ -1,9 +1,10 @@
-// One look at the scan directory: every entry that names a service, and every entry that is a problem.
-// Subdirectories (symlinks followed) whose name does not start with '.' are services; plain files are
-// skipped; an entry that cannot be followed (dangling link, symlink loop, no permission) is reported.
+// One look at a scan directory, for svscan and for `svstat --scan`: every entry that names a service,
+// and every entry that is a problem. Subdirectories (symlinks followed) whose name does not start with
+// '.' are services, sorted by name; plain files are skipped; an entry that cannot be followed (dangling
+// link, symlink loop, no permission) is reported. An unreadable scan directory throws.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { djbErrorText, errorCode } from '../protocol/errors.ts';
+import { djbErrorText, errorCode } from './errors.ts';
 
 export interface ServiceEntry {
   name: string;
@@ -27,7 +28,7 @@ export interface Listing {
 export function listServices(scanDir: string): Listing {
   const services: ServiceEntry[] = [];
   const problems: EntryProblem[] = [];
-  for (const name of readdirSync(scanDir)) {
+  for (const name of readdirSync(scanDir).sort()) {
     if (name.startsWith('.')) continue;
     const dir = join(scanDir, name);
     let st;

@@ -3,8 +3,8 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultStateFile, increaseOver, prune } from '../../src/monitor/history.ts';
-import { CRITICAL, OK, parseRestartLimit, UNKNOWN, WARNING, worst } from '../../src/monitor/check.ts';
+import { defaultStateFile, increaseOver, prune } from '../../src/svstat/history.ts';
+import { CRITICAL, OK, parseRestartLimit, UNKNOWN, WARNING, worst } from '../../src/svstat/check.ts';
 import { bin, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
 import { FakeServices, have, run } from './helpers.ts';
 

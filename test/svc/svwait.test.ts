@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSvwait } from '../../src/control/svwait.ts';
+import { parseSvwait } from '../../src/svc/svwait.ts';
 import { bin, HAVE_DAEMONTOOLS, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
 
 const SLEEPER = '#!/bin/sh\nexec sleep 1000\n';

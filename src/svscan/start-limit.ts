@@ -1,7 +1,7 @@
 // A small concurrency limit for service start-ups, so that 1,000 services appearing at once are taken
 // in charge a few at a time (each start runs flock(1) and maybe mkfifo(1)) and the event loop stays
 // free for the services already running.
-export class Limiter {
+export class StartLimit {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 

@@ -3,7 +3,7 @@
 // delay signal handling, which stays on the main thread. The main thread talks to it through shared
 // memory: the current share, an abort flag, and counters for the statistics.
 import { readSync, writeSync } from 'node:fs';
-import { TokenBucket, WindowLimiter, type Limiter } from './limiter.ts';
+import { TokenBucket, WindowLimiter, type Limiter } from './rate-limiter.ts';
 import type { Burst } from './units.ts';
 
 /** Everything but the rate, which the main thread keeps in the shared memory from the start. */

@@ -4,7 +4,7 @@
 // except for the `ok` probe every svstat does.
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { probeSupervise } from '../control/probe.ts';
+import { probeSupervise } from '../protocol/probe.ts';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
 import { consistent, readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
 import { readStatusBytes } from '../protocol/service-dir.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Periods } from '../../src/logger/period.ts';
-import { Strftime } from '../../src/logger/strftime.ts';
-import { UsageError } from '../../src/logger/units.ts';
-import { namedZone, UTC, type Zone } from '../../src/logger/zone.ts';
+import { Periods } from '../../src/relaxlogs/period.ts';
+import { Strftime } from '../../src/relaxlogs/strftime.ts';
+import { UsageError } from '../../src/relaxlogs/units.ts';
+import { namedZone, UTC, type Zone } from '../../src/relaxlogs/zone.ts';
 
 const MIN = 60_000;
 const periods = (zone: Zone, minutes: number, pattern = 'log.%Y%m%d%H%M') => new Periods(zone, minutes * MIN, new Strftime(pattern, '--pattern'));

@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, constants, writeFileSync, symlinkSync, 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeFifo } from '../../src/protocol/fifo.ts';
 import { encodeStatus, type Want } from '../../src/protocol/status.ts';
-import { formatStatus } from '../../src/control/svstat.ts';
+import { formatStatus } from '../../src/svstat/line.ts';
 import { bin, DAEMONTOOLS_SKIP_REASON, HAVE_DAEMONTOOLS, Sandbox } from '../helpers/sandbox.ts';
 
 function run(cmd: string, args: string[], cwd: string): { out: string; code: number } {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, constants, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commandBytes } from '../../src/control/svc.ts';
-import { getopt } from '../../src/control/getopt.ts';
+import { commandBytes } from '../../src/svc/svc.ts';
+import { getopt } from '../../src/protocol/getopt.ts';
 import { makeFifo } from '../../src/protocol/fifo.ts';
 import { bin, DAEMONTOOLS_SKIP_REASON, HAVE_DAEMONTOOLS, Sandbox } from '../helpers/sandbox.ts';
 

@@ -3,9 +3,9 @@ import { closeSync } from 'node:fs';
 import { djbErrorText, errorCode } from '../protocol/errors.ts';
 import { openFifoWriter } from '../protocol/fifo.ts';
 import { writeAllSync } from '../protocol/write-all.ts';
-import { inDirectory } from './chdir.ts';
-import { getopt } from './getopt.ts';
-import type { ClientResult } from './result.ts';
+import { inDirectory } from '../protocol/chdir.ts';
+import { getopt } from '../protocol/getopt.ts';
+import type { ClientResult } from '../protocol/client-result.ts';
 import { SVWAIT_USAGE, waitFor, type Awaited } from './svwait.ts';
 
 /**

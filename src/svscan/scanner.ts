@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { SuperviseStartError, SuperviseWorker, type WorkerEvent } from '../supervise/worker.ts';
 import { djbErrorText } from '../protocol/errors.ts';
 import { BatchFlock } from './batch-flock.ts';
-import { Limiter } from './limiter.ts';
-import { listServices, problemHint, type ServiceEntry } from './listing.ts';
+import { StartLimit } from './start-limit.ts';
+import { listServices, problemHint, type ServiceEntry } from '../protocol/scan-dir.ts';
 import { LogPipe } from './log-pipe.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from './diagnostics.ts';
 
 export interface ScannerOptions {
   /** The scan directory, as given (used in messages and paths). */
@@ -87,7 +87,7 @@ export class Scanner {
   private readonly services = new Map<string, Service>();
   /** Problems with scan directory entries, by name: logged once until they change. */
   private readonly entryProblems = new Map<string, string>();
-  private readonly limiter: Limiter;
+  private readonly limiter: StartLimit;
   private readonly locks = new BatchFlock();
   private watcher: FSWatcher | undefined;
   private watchedIno = 0;
@@ -100,7 +100,7 @@ export class Scanner {
   constructor(options: ScannerOptions) {
     this.options = options;
     this.log = options.logger;
-    this.limiter = new Limiter(options.startConcurrency ?? 32);
+    this.limiter = new StartLimit(options.startConcurrency ?? 32);
   }
 
   /** Counts over every supervised directory (S and S/log), for svscan's SIGUSR1 stats line. */

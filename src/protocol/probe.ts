@@ -1,8 +1,8 @@
 // Is a supervise alive on this service? daemontools' answer: it holds `supervise/ok` open for
 // reading, so opening it for writing without blocking succeeds; ENXIO means nobody holds it.
 import { closeSync } from 'node:fs';
-import { errorCode } from '../protocol/errors.ts';
-import { openFifoWriter } from '../protocol/fifo.ts';
+import { errorCode } from './errors.ts';
+import { openFifoWriter } from './fifo.ts';
 
 export type SuperviseProbe =
   | { state: 'running' }

@@ -1,10 +1,10 @@
 // Pure parts: units as go-humanize (Go sabo) parses them, the limiters against a fake clock, and
 // /proc/locks parsing.
 import { describe, expect, it } from 'vitest';
-import { TokenBucket, WindowLimiter } from '../../src/throttle/limiter.ts';
-import { lockKey, parseProcLocks } from '../../src/throttle/proc-locks.ts';
-import { parseBurst, parseDuration, parseRate, parseSize } from '../../src/throttle/units.ts';
-import { weightOf } from '../../src/throttle/share-group.ts';
+import { TokenBucket, WindowLimiter } from '../../src/sabo/rate-limiter.ts';
+import { lockKey, parseProcLocks } from '../../src/sabo/proc-locks.ts';
+import { parseBurst, parseDuration, parseRate, parseSize } from '../../src/sabo/units.ts';
+import { weightOf } from '../../src/sabo/share-group.ts';
 
 describe('units', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Framer, type LongLines } from '../../src/logger/framer.ts';
+import { Framer, type LongLines } from '../../src/relaxlogs/framer.ts';
 
 function frame(chunks: (string | Buffer)[], opts: { label?: string; maxLine?: number; longLines?: LongLines; bufferSize?: number } = {}) {
   const out: Buffer[] = [];
