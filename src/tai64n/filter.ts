@@ -14,7 +14,7 @@ export const EXIT_IO = 111;
 const READ_SIZE = 1 << 20;
 
 export interface Transform {
-  /** Output for `chunk` (valid only during the call); may be empty. */
+  /** Output for `chunk` (valid only during the call); may be empty, and is reused by the next call. */
   chunk(chunk: Buffer): Buffer;
   /** Output at end of input. */
   end(): Buffer;
