@@ -30,6 +30,9 @@ function hex8(src: Buffer, at: number): number {
 }
 
 export function localiser(): Transform {
+  // glibc reads an empty TZ as UTC; Node would fall back to /etc/localtime. (Assigning TZ resets
+  // Node's zone cache.)
+  if (process.env.TZ === '') process.env.TZ = 'UTC';
   let out = Buffer.alloc(1 << 16);
   let pos = 0;
   /** Digits of a label cut by the end of a read, or null outside a label. */
