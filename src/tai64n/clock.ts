@@ -9,7 +9,7 @@ import type { Timestamp } from '../protocol/tai64n.ts';
 let anchor = performance.timeOrigin;
 
 /** Microseconds since the epoch, within the millisecond Date.now() reports. */
-export function wallMicroseconds(): number {
+function wallMicroseconds(): number {
   const ms = Date.now();
   const mono = performance.now();
   let estimate = anchor + mono;
