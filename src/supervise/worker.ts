@@ -12,17 +12,16 @@
 // (leftovers of the group swept too), readiness via `notification-fd`, and restart backoff for crash
 // loops (backoff.ts). All of it is recorded in supervise/status.json beside the unchanged `status`.
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { djbErrorText } from '../protocol/errors.ts';
-import { readExtendedStatus, writeExtendedStatus, EXTENDED_STATUS_VERSION, type ExtendedStatus, type LastExit } from '../protocol/extended-status.ts';
-import { holdFifoOpen, makeFifos, openFifoReader, type FifoReader } from '../protocol/fifo.ts';
-import { tryFlock } from '../protocol/flock.ts';
-import { servicePaths, writeStatusFile, type ServicePaths } from '../protocol/service-dir.ts';
+import { readExtendedStatus, EXTENDED_STATUS_VERSION, type ExtendedStatus, type LastExit } from '../protocol/extended-status.ts';
+import { servicePaths, type ServicePaths } from '../protocol/service-dir.ts';
 import { decodeStatus, type Status, type Want } from '../protocol/status.ts';
 import { fromMilliseconds, now, toMilliseconds, type Timestamp } from '../protocol/tai64n.ts';
 import { backoffDelay, nextQuickDeaths } from './backoff.ts';
+import { ServiceCharge } from './charge.ts';
 import { watchExit } from './exit-watch.ts';
 import { isSameProcess, liveStartTicks, processGroupMembers } from './proc-stat.ts';
 import { readServiceFiles, type ServiceFiles } from './service-files.ts';
@@ -94,8 +93,7 @@ export interface StopOptions {
   termAfterMs?: number;
 }
 
-/** A failure to take charge of a service directory; `message` is daemontools' wording, exit 111. */
-export class SuperviseStartError extends Error {}
+export { SuperviseStartError } from './charge.ts';
 
 type QueuedEvent =
   | { kind: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
@@ -107,9 +105,8 @@ export class SuperviseWorker {
   readonly paths: ServicePaths;
   private readonly options: WorkerOptions;
 
-  private lockFd = -1;
-  private okFd = -1;
-  private control: FifoReader | undefined;
+  /** SERVICE/supervise/ held (charge.ts): set as soon as the lock is, before start() resolves. */
+  private charge: ServiceCharge | undefined;
 
   private child: ChildProcess | undefined;
   private pid = 0;
@@ -164,7 +161,20 @@ export class SuperviseWorker {
   static async start(options: WorkerOptions): Promise<SuperviseWorker> {
     const worker = new SuperviseWorker(options);
     try {
-      await worker.takeCharge();
+      await ServiceCharge.take({
+        dir: options.dir,
+        tryLock: options.tryLock,
+        onLocked: (charge) => {
+          worker.charge = charge;
+          if (charge.downFile) worker.want = 'down';
+          // Before the first status write, which would forget the child a killed supervisor left running.
+          if (options.adopt) worker.tryAdopt();
+        },
+        // When ./run starts right after, its start writes the status: one write instead of two.
+        firstStatus: () => (worker.adopted || worker.want === 'down' ? worker.statusToWrite() : undefined),
+        onCommandBytes: (bytes) => worker.onCommandBytes(bytes),
+        onWarning: (text) => worker.warn(text),
+      });
     } catch (err) {
       worker.release();
       throw err;
@@ -209,65 +219,14 @@ export class SuperviseWorker {
     return this.finished;
   }
 
-  private fail(what: string, err: unknown): never {
-    throw new SuperviseStartError(`${what}: ${djbErrorText(err)}`);
-  }
-
-  private async takeCharge(): Promise<void> {
-    const { dir, paths } = this;
-    try {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    } catch (err) {
-      this.fail(`unable to chdir to ${dir}`, err);
+  /** Queues the command bytes of one write to `control`; a `+` sends the signals after it to the group. */
+  private onCommandBytes(bytes: string): void {
+    let group = false;
+    for (const byte of bytes) {
+      if (byte === GROUP_PREFIX) group = true;
+      else this.queue.push({ kind: 'command', byte, group });
     }
-    try {
-      statSync(paths.down);
-      this.want = 'down';
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(`unable to stat ${dir}/down`, err);
-    }
-    try {
-      mkdirSync(paths.superviseDir, { mode: 0o700 });
-    } catch {
-      // As daemontools: an existing directory is fine, any other problem shows up at the lock.
-    }
-    try {
-      this.lockFd = openSync(paths.lock, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-    } catch (err) {
-      this.fail(`unable to acquire ${dir}/supervise/lock`, err);
-    }
-    if (!(await (this.options.tryLock ?? tryFlock)(this.lockFd))) {
-      this.fail(`unable to acquire ${dir}/supervise/lock`, { code: 'EAGAIN' });
-    }
-    // Before the first status write, which would forget the child a killed supervisor left running.
-    if (this.options.adopt) this.tryAdopt();
-    try {
-      await makeFifos([paths.control, paths.ok]);
-    } catch (err) {
-      const which = (err as { path?: string }).path === paths.ok ? 'ok' : 'control';
-      this.fail(`unable to read ${dir}/supervise/${which}`, err);
-    }
-    try {
-      this.control = openFifoReader(paths.control);
-    } catch (err) {
-      this.fail(`unable to read ${dir}/supervise/control`, err);
-    }
-    this.control.socket.on('data', (chunk: Buffer) => {
-      let group = false;
-      for (const byte of chunk.toString('latin1')) {
-        if (byte === GROUP_PREFIX) group = true;
-        else this.queue.push({ kind: 'command', byte, group });
-      }
-      this.drain();
-    });
-    this.control.socket.on('error', (err) => this.warn(`unable to read ${dir}/supervise/control: ${djbErrorText(err)}`));
-    // When ./run starts right after, its start writes the status: one write instead of two.
-    if (this.adopted || this.want === 'down') this.announce();
-    try {
-      this.okFd = holdFifoOpen(paths.ok);
-    } catch (err) {
-      this.fail(`unable to read ${dir}/supervise/ok`, err);
-    }
+    this.drain();
   }
 
   /**
@@ -317,16 +276,14 @@ export class SuperviseWorker {
     this.emit({ type: 'warning', text });
   }
 
-  /** Writes the status file; a failure is reported and supervision goes on, as in daemontools. */
+  /** status, and status.json unless the options turned it off. */
+  private statusToWrite(): [Status, ExtendedStatus?] {
+    return [this.status, this.options.extendedStatus ?? true ? this.extendedStatus : undefined];
+  }
+
+  /** Writes the status files; a failure is reported and supervision goes on, as in daemontools. */
   private announce(): void {
-    try {
-      writeStatusFile(this.paths, this.status);
-      if (this.options.extendedStatus ?? true) writeExtendedStatus(this.paths.superviseDir, this.extendedStatus);
-    } catch (err) {
-      const { step, target } = err as { step?: string; target?: string };
-      const verb = step === 'rename' ? 'unable to rename' : 'unable to write';
-      this.warn(`${verb} ${target ?? this.paths.statusNew}: ${djbErrorText(err)}`);
-    }
+    this.charge?.writeStatus(...this.statusToWrite());
   }
 
   private pidChange(pid: number): void {
@@ -730,9 +687,6 @@ export class SuperviseWorker {
     this.cancelBackoff();
     this.closeNotification();
     this.stopAdoptedWatch();
-    this.control?.close();
-    this.control = undefined;
-    for (const fd of [this.okFd, this.lockFd]) if (fd >= 0) closeSync(fd);
-    this.okFd = this.lockFd = -1;
+    this.charge?.release();
   }
 }

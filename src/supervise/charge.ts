@@ -1,0 +1,155 @@
+// Taking charge of a service directory as daemontools 0.76's supervise does at start-up, with no
+// child process assumed: check DIR, note DIR/down, make DIR/supervise/ (0700), hold its lock (a real
+// flock(2), so ours and daemontools' exclude each other), make the `control` and `ok` fifos, read
+// `control`, hold `ok` open (what svok and svc look for), and write `status` (and svtools'
+// `status.json`) atomically. The supervise worker (worker.ts) is one user; a logger hosted in svscan
+// with no ./run of its own can be another.
+//
+// API:
+//   const charge = await ServiceCharge.take({ dir, tryLock?, onLocked?, firstStatus?, onCommandBytes, onWarning });
+//   charge.downFile          DIR/down existed when charge was taken
+//   charge.writeStatus(status, extended?)   status, then status.json when `extended` is given
+//   charge.release()         closes control, ok and the lock (idempotent)
+// take() rejects with SuperviseStartError, whose message is daemontools' wording (supervise exits 111),
+// having released whatever it had taken.
+import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import { djbErrorText } from '../protocol/errors.ts';
+import { writeExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
+import { holdFifoOpen, makeFifos, openFifoReader, type FifoReader } from '../protocol/fifo.ts';
+import { tryFlock } from '../protocol/flock.ts';
+import { servicePaths, writeStatusFile, type ServicePaths } from '../protocol/service-dir.ts';
+import type { Status } from '../protocol/status.ts';
+
+/** A failure to take charge of a service directory; `message` is daemontools' wording, exit 111. */
+export class SuperviseStartError extends Error {}
+
+export interface ChargeOptions {
+  /** The service directory, as the operator named it (used verbatim in messages). */
+  dir: string;
+  /** Takes the flock(2) on the open lock file (default: flock(1) on it); false when held elsewhere. */
+  tryLock?: (fd: number) => Promise<boolean>;
+  /**
+   * Called once the lock is held, before anything in supervise/ is written: the moment to read what
+   * an earlier holder left there (a child to adopt). `charge.downFile` is known and writeStatus
+   * works from here on, even before take() resolves.
+   */
+  onLocked?: (charge: ServiceCharge) => void;
+  /**
+   * The status to write once `control` is open and before `ok` is, so that a client finding `ok`
+   * open reads a current status; undefined writes none (the caller writes one right after).
+   */
+  firstStatus?: () => [Status, ExtendedStatus?] | undefined;
+  /** Each chunk written to `control`, one character per byte (latin1), in order. */
+  onCommandBytes: (bytes: string) => void;
+  /** A reported failure that supervision survives (reading control, writing status), daemontools' wording. */
+  onWarning: (text: string) => void;
+}
+
+export class ServiceCharge {
+  readonly dir: string;
+  readonly paths: ServicePaths;
+  private readonly options: ChargeOptions;
+  private downFileFound = false;
+  private lockFd = -1;
+  private okFd = -1;
+  private control: FifoReader | undefined;
+
+  private constructor(options: ChargeOptions) {
+    this.options = options;
+    this.dir = options.dir;
+    this.paths = servicePaths(options.dir);
+  }
+
+  /** Takes charge of `options.dir`; rejects with SuperviseStartError (lock held, unusable directory). */
+  static async take(options: ChargeOptions): Promise<ServiceCharge> {
+    const charge = new ServiceCharge(options);
+    try {
+      await charge.acquire();
+    } catch (err) {
+      charge.release();
+      throw err;
+    }
+    return charge;
+  }
+
+  /** DIR/down existed when charge was taken: daemontools' "do not start it". */
+  get downFile(): boolean {
+    return this.downFileFound;
+  }
+
+  private fail(what: string, err: unknown): never {
+    throw new SuperviseStartError(`${what}: ${djbErrorText(err)}`);
+  }
+
+  private async acquire(): Promise<void> {
+    const { dir, paths, options } = this;
+    try {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    } catch (err) {
+      this.fail(`unable to chdir to ${dir}`, err);
+    }
+    try {
+      statSync(paths.down);
+      this.downFileFound = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(`unable to stat ${dir}/down`, err);
+    }
+    try {
+      mkdirSync(paths.superviseDir, { mode: 0o700 });
+    } catch {
+      // As daemontools: an existing directory is fine, any other problem shows up at the lock.
+    }
+    try {
+      this.lockFd = openSync(paths.lock, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+    } catch (err) {
+      this.fail(`unable to acquire ${dir}/supervise/lock`, err);
+    }
+    if (!(await (options.tryLock ?? tryFlock)(this.lockFd))) {
+      this.fail(`unable to acquire ${dir}/supervise/lock`, { code: 'EAGAIN' });
+    }
+    options.onLocked?.(this);
+    try {
+      await makeFifos([paths.control, paths.ok]);
+    } catch (err) {
+      const which = (err as { path?: string }).path === paths.ok ? 'ok' : 'control';
+      this.fail(`unable to read ${dir}/supervise/${which}`, err);
+    }
+    try {
+      this.control = openFifoReader(paths.control);
+    } catch (err) {
+      this.fail(`unable to read ${dir}/supervise/control`, err);
+    }
+    this.control.socket.on('data', (chunk: Buffer) => options.onCommandBytes(chunk.toString('latin1')));
+    this.control.socket.on('error', (err) => options.onWarning(`unable to read ${dir}/supervise/control: ${djbErrorText(err)}`));
+    const first = options.firstStatus?.();
+    if (first) this.writeStatus(...first);
+    try {
+      this.okFd = holdFifoOpen(paths.ok);
+    } catch (err) {
+      this.fail(`unable to read ${dir}/supervise/ok`, err);
+    }
+  }
+
+  /**
+   * Writes `status` (and status.json when `extended` is given), each atomically; a failure is
+   * reported through onWarning and supervision goes on, as in daemontools.
+   */
+  writeStatus(status: Status, extended?: ExtendedStatus): void {
+    try {
+      writeStatusFile(this.paths, status);
+      if (extended) writeExtendedStatus(this.paths.superviseDir, extended);
+    } catch (err) {
+      const { step, target } = err as { step?: string; target?: string };
+      const verb = step === 'rename' ? 'unable to rename' : 'unable to write';
+      this.options.onWarning(`${verb} ${target ?? this.paths.statusNew}: ${djbErrorText(err)}`);
+    }
+  }
+
+  /** Closes control, ok and the lock: another supervisor may take charge. Safe to call twice. */
+  release(): void {
+    this.control?.close();
+    this.control = undefined;
+    for (const fd of [this.okFd, this.lockFd]) if (fd >= 0) closeSync(fd);
+    this.okFd = this.lockFd = -1;
+  }
+}
