@@ -7,6 +7,7 @@ import { inDirectory } from '../protocol/chdir.ts';
 import { getopt } from '../protocol/getopt.ts';
 import type { ClientResult } from '../protocol/client-result.ts';
 import { SVWAIT_USAGE, waitFor, type Awaited } from './svwait.ts';
+import { EXIT_USAGE } from '../protocol/exit-codes.ts';
 
 /**
  * daemontools' letters, plus svtools' additions: 1 and 2 (USR1/USR2), q (QUIT), + (the signal
@@ -18,7 +19,7 @@ export const SVC_LETTERS = 'udopchaitkxq12+UD';
 const WAITING: Record<string, { byte: string; awaited: Awaited }> = { U: { byte: 'u', awaited: 'ready' }, D: { byte: 'd', awaited: 'finished' } };
 export const SVC_USAGE =
   'svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill';
-export const SVC_USAGE_EXIT = 100;
+export const SVC_USAGE_EXIT = EXIT_USAGE;
 /** daemontools keeps at most this many distinct command bytes. */
 const MAX_COMMANDS = 20;
 

@@ -3,10 +3,11 @@ import { djbErrorText, errorCode } from '../protocol/errors.ts';
 import { inDirectory } from '../protocol/chdir.ts';
 import { probeSupervise } from '../protocol/probe.ts';
 import type { ClientResult } from '../protocol/client-result.ts';
+import { EXIT_FAILURE, EXIT_USAGE } from '../protocol/exit-codes.ts';
 
 export const SVOK_RUNNING = 0;
-export const SVOK_NOT_RUNNING = 100;
-export const SVOK_CANNOT_ENTER = 111;
+export const SVOK_NOT_RUNNING = EXIT_USAGE;
+export const SVOK_CANNOT_ENTER = EXIT_FAILURE;
 
 export function svok(args: readonly string[]): ClientResult {
   const dir = args[0];

@@ -1,24 +1,21 @@
 // svwait [-u|-U|-d|-D] [-a|-o] [-t MS] DIR...: wait until services are up, ready, down or finished,
 // as s6-svwait does. It watches each supervise/ directory with inotify (fs.watch: the status file is
 // replaced by a rename on every change) and re-reads only then, with a slow poll as the safety net.
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { djbErrorText } from '../protocol/errors.ts';
-import { consistent, readExtendedStatus } from '../protocol/extended-status.ts';
-import { readStatusBytes } from '../protocol/service-dir.ts';
-import { decodeStatus } from '../protocol/status.ts';
+import { readiness, readServiceState } from '../protocol/service-state.ts';
 import { getopt } from '../protocol/getopt.ts';
-import { probeSupervise } from '../protocol/probe.ts';
 import type { ClientResult } from '../protocol/client-result.ts';
+import { EXIT_FAILURE, EXIT_USAGE } from '../protocol/exit-codes.ts';
 
 export type Awaited = 'up' | 'ready' | 'down' | 'finished';
 
 export const SVWAIT_OK = 0;
 export const SVWAIT_TIMEOUT = 99;
-export const SVWAIT_USAGE = 100;
+export const SVWAIT_USAGE = EXIT_USAGE;
 /** A service the wait depends on has no supervise running, so its state can never change. */
 export const SVWAIT_NOT_SUPERVISED = 102;
-export const SVWAIT_SYSTEM = 111;
+export const SVWAIT_SYSTEM = EXIT_FAILURE;
 
 export const SVWAIT_USAGE_TEXT = 'svwait: usage: svwait [ -u | -U | -d | -D ] [ -a | -o ] [ -t timeout_ms ] dir...';
 
@@ -28,32 +25,25 @@ const FALLBACK_POLL_MS = 500;
 export type Condition = { met: boolean; supervised: boolean } | { error: string };
 
 /**
- * Whether DIR is in the awaited state. "ready" is up with a ready time in status.json; under a
- * supervise that writes no status.json (daemontools') a service is ready when up. "finished" is down
- * with no finish script running.
+ * Whether DIR is in the awaited state (read with ../protocol/service-state.ts). "ready" under a
+ * supervise that tracks no readiness (daemontools', no status.json) is up; while status.json lags
+ * behind status, "ready" and "finished" wait for it. "finished" is down with no finish script running.
  */
 export function condition(dir: string, awaited: Awaited): Condition {
-  const probe = probeSupervise(join(dir, 'supervise/ok'));
-  if (probe.state === 'error' && (probe.error as NodeJS.ErrnoException).code !== 'ENOENT') {
-    return { error: `unable to open ${dir}/supervise/ok: ${djbErrorText(probe.error)}` };
-  }
-  const supervised = probe.state === 'running';
-  const path = join(dir, 'supervise/status');
-  if (!existsSync(path)) return { met: false, supervised };
-  const bytes = readStatusBytes(path, path);
-  if (typeof bytes === 'string') return { error: bytes };
-  const status = decodeStatus(bytes);
-  if (!status) return { error: `unable to read ${path}: bad format` };
-  const ext = readExtendedStatus(join(dir, 'supervise'));
-  // Between the two renames of a change, status.json still describes the previous state: wait.
-  const current = ext && consistent(ext, status) ? ext : undefined;
-  if (ext && !current && (awaited === 'ready' || awaited === 'finished')) return { met: false, supervised };
+  const state = readServiceState(dir, { withLog: false, readUnsupervised: true });
+  // daemontools' wording with the path: `unable to open DIR/supervise/ok: ...`.
+  const failure = () => ({ error: (state.error ?? '').replace(/^(unable to \w+) /, `$1 ${join(dir, '/')}`) });
+  if (state.supervised === null) return failure();
+  const { supervised, status } = state;
+  if (!status) return state.statusAbsent ? { met: false, supervised } : failure();
   const up = status.pid !== 0;
+  const lagging = state.extPending && (awaited === 'ready' || awaited === 'finished');
   const met =
-    awaited === 'up' ? up
-    : awaited === 'ready' ? up && (current ? current.readySince !== null : true)
+    lagging ? false
+    : awaited === 'up' ? up
+    : awaited === 'ready' ? readiness(state) ?? up
     : awaited === 'down' ? !up
-    : !up && !current?.finishPid;
+    : !up && !state.ext?.finishPid;
   return { met, supervised };
 }
 

@@ -1,6 +1,6 @@
 // The one field vocabulary every format uses (monitoring.md): up, ready, wantedup, normallyup,
 // paused, pid, pgid, updownfor, readyfor, restarts, exitcode, signal, backoff. null = unknown.
-import type { ServiceSnapshot } from './collect.ts';
+import { readiness, type ServiceState } from '../protocol/service-state.ts';
 import { toMilliseconds } from '../protocol/tai64n.ts';
 
 export type State = 'up' | 'starting' | 'down' | 'backoff' | 'unsupervised' | 'error';
@@ -49,22 +49,12 @@ export interface Fields {
   log: Fields | null;
 }
 
-export function fieldsOf(snap: ServiceSnapshot, nowMs: number): Fields {
+export function fieldsOf(snap: ServiceState, nowMs: number): Fields {
   const { status, ext } = snap;
   const nowS = Math.floor(nowMs / 1000);
   const up = status ? status.pid !== 0 : snap.supervised === false ? false : null;
-  let ready: boolean | null = null;
-  let readySinceMs: number | null = null;
-  if (up === false) ready = false;
-  else if (up && status) {
-    if (!snap.readiness) {
-      ready = true;
-      readySinceMs = toMilliseconds(status.since);
-    } else if (ext) {
-      ready = ext.readySince !== null;
-      readySinceMs = ext.readySince;
-    }
-  }
+  const ready = readiness(snap);
+  const readySinceMs = !ready || !status ? null : snap.readiness && ext ? ext.readySince : toMilliseconds(status.since);
   const lastExit = ext?.lastExit ? { code: ext.lastExit.code, signal: ext.lastExit.signal, atMs: ext.lastExit.at } : null;
   const backoffUntilMs = ext && status && !status.pid && ext.backoffUntil !== null && ext.backoffUntil > nowMs ? ext.backoffUntil : null;
   let state: State;

@@ -1,10 +1,8 @@
 // One svstat line per directory, byte-for-byte what daemontools 0.76's svstat prints.
-import { statSync } from 'node:fs';
-import { djbErrorText, errorCode } from '../protocol/errors.ts';
-import { readStatusBytes } from '../protocol/service-dir.ts';
-import { decodeStatus, type Status } from '../protocol/status.ts';
 import { inDirectory } from '../protocol/chdir.ts';
-import { probeSupervise } from '../protocol/probe.ts';
+import { djbErrorText } from '../protocol/errors.ts';
+import { readServiceState } from '../protocol/service-state.ts';
+import type { Status } from '../protocol/status.ts';
 
 /**
  * The text after `DIR: ` for a decoded status. Like daemontools, the age is whole seconds of the
@@ -21,24 +19,12 @@ export function formatStatus(status: Status, normallyUp: boolean, nowSeconds: nu
   return text;
 }
 
-/** The text after `DIR: `, from inside the service directory. */
+/** The text after `DIR: `, from inside the service directory (daemontools' svstat chdirs too). */
 function describeHere(nowSeconds: number): string {
-  let normallyUp = false;
-  try {
-    // throwIfNoEntry: a thrown ENOENT (its stack trace) would cost ~0.2 ms per directory.
-    if (!statSync('down', { throwIfNoEntry: false })) normallyUp = true;
-  } catch (e) {
-    if (errorCode(e) !== 'ENOENT') return `unable to stat down: ${djbErrorText(e)}`;
-    normallyUp = true;
-  }
-  const probe = probeSupervise();
-  if (probe.state === 'not-running') return 'supervise not running';
-  if (probe.state === 'error') return `unable to open supervise/ok: ${djbErrorText(probe.error)}`;
-  const bytes = readStatusBytes('supervise/status');
-  if (typeof bytes === 'string') return bytes;
-  const status = decodeStatus(bytes);
-  if (!status) return 'unable to read supervise/status: bad format';
-  return formatStatus(status, normallyUp, nowSeconds);
+  const state = readServiceState('.', { withLog: false, extended: false });
+  if (state.downError) return state.downError;
+  if (!state.status) return state.error ?? 'unable to read supervise/status: bad format';
+  return formatStatus(state.status, state.normallyUp !== false, nowSeconds);
 }
 
 export function svstatLine(dir: string, nowSeconds = Math.floor(Date.now() / 1000)): string {

@@ -1,5 +1,6 @@
-// Options of the monitoring forms of svstat, and of svcheck. Parsed by hand (no yargs in a hot
-// client). Options may come before or after the directories; `--` ends them.
+// Options of the monitoring forms of svstat, and of svcheck, parsed with Node's util.parseArgs (no
+// dependency in a hot client). Options may come before or after the directories; `--` ends them.
+import { parseArgs } from 'node:util';
 import { parseRestartLimit, type Thresholds } from './check.ts';
 import { FIELD_NAMES, isFieldName, type FieldName } from './fields.ts';
 
@@ -55,55 +56,63 @@ function seconds(name: string, v: string): number {
   return Number(v);
 }
 
-/** Parses monitoring options; throws Error with a message for bad usage. */
+const OPTIONS = {
+  o: { type: 'string', short: 'o', multiple: true },
+  json: { type: 'boolean' }, scan: { type: 'boolean' }, help: { type: 'boolean' }, check: { type: 'boolean' },
+  format: { type: 'string' }, textfile: { type: 'string' }, 'textfile-name': { type: 'string' },
+  'warn-uptime': { type: 'string' }, 'crit-uptime': { type: 'string' }, 'ready-timeout': { type: 'string' },
+  'warn-restarts': { type: 'string' }, 'crit-restarts': { type: 'string' }, 'state-file': { type: 'string' },
+} as const;
+
+/** Parses monitoring options (util.parseArgs, in order: the last format named wins); throws Error for bad usage. */
 export function parseMonitorArgs(args: readonly string[], defaultFormat: Format): MonitorOptions {
   const o: MonitorOptions = { format: defaultFormat, fields: [], scan: false, thresholds: {}, dirs: [], help: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') { o.dirs.push(...args.slice(i + 1)); break; }
-    if (!arg.startsWith('-') || arg === '-') { o.dirs.push(arg); continue; }
-    if (arg.startsWith('-o') && !arg.startsWith('--')) {
-      const list = arg.length > 2 ? arg.slice(2) : args[++i];
-      if (list === undefined) throw new Error('-o wants a list of fields');
-      for (const name of list.split(',')) {
-        if (!isFieldName(name)) throw new Error(`unknown field ${JSON.stringify(name)}; fields: ${FIELD_NAMES.join(' ')}`);
-        o.fields.push(name);
-      }
-      o.format = 'fields';
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (FLAGS.has(name) || name === '--check') {
-      if (name === '--check') {
-        const v = eq < 0 ? undefined : arg.slice(eq + 1);
-        if (v !== undefined && v !== 'ready') throw new Error(`--check takes no value or =ready, not ${JSON.stringify(v)}`);
-        o.format = v === 'ready' ? 'check-ready' : 'check';
-      } else if (eq >= 0) throw new Error(`${name} takes no value`);
-      else if (name === '--json') o.format = 'json';
-      else if (name === '--scan') o.scan = true;
-      else if (name === '--help') o.help = true;
-      continue;
-    }
-    if (!WITH_VALUE.has(name)) throw new Error(`unknown option ${arg}`);
-    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new Error(`${name} wants a value`);
-    switch (name) {
-      case '--format':
+  // `--check` is a flag that may also be `--check=ready`, a form parseArgs has no type for.
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  const checkValue = options.find((a) => a.startsWith('--check='))?.slice('--check='.length);
+  if (checkValue !== undefined && checkValue !== 'ready') throw new Error(`--check takes no value or =ready, not ${JSON.stringify(checkValue)}`);
+  let tokens;
+  try {
+    ({ tokens } = parseArgs({
+      args: [...options.map((a) => (a === '--check=ready' ? '--check' : a)), ...(end < 0 ? [] : args.slice(end))],
+      options: OPTIONS, allowPositionals: true, strict: true, tokens: true,
+    }));
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  for (const token of tokens) {
+    if (token.kind === 'positional') { o.dirs.push(token.value); continue; }
+    if (token.kind !== 'option') continue;
+    const name = `--${token.name}`;
+    const value = token.value ?? '';
+    switch (token.name) {
+      case 'o':
+        for (const field of value.split(',')) {
+          if (!isFieldName(field)) throw new Error(`unknown field ${JSON.stringify(field)}; fields: ${FIELD_NAMES.join(' ')}`);
+          o.fields.push(field);
+        }
+        o.format = 'fields';
+        break;
+      case 'json': o.format = 'json'; break;
+      case 'scan': o.scan = true; break;
+      case 'help': o.help = true; break;
+      case 'check': o.format = checkValue === 'ready' ? 'check-ready' : 'check'; break;
+      case 'format':
         if (!FORMATS.includes(value)) throw new Error(`unknown format ${JSON.stringify(value)}; formats: ${FORMATS.join(' ')}`);
         o.format = value as Format;
         break;
-      case '--textfile': o.textfileDir = value; break;
-      case '--textfile-name': o.textfileName = value; break;
-      case '--warn-uptime': o.thresholds.warnUptime = seconds(name, value); break;
-      case '--crit-uptime': o.thresholds.critUptime = seconds(name, value); break;
-      case '--ready-timeout': o.thresholds.readyTimeout = seconds(name, value); break;
-      case '--state-file': o.thresholds.stateFile = value; break;
-      case '--warn-restarts':
-      case '--crit-restarts': {
+      case 'textfile': o.textfileDir = value; break;
+      case 'textfile-name': o.textfileName = value; break;
+      case 'warn-uptime': o.thresholds.warnUptime = seconds(name, value); break;
+      case 'crit-uptime': o.thresholds.critUptime = seconds(name, value); break;
+      case 'ready-timeout': o.thresholds.readyTimeout = seconds(name, value); break;
+      case 'state-file': o.thresholds.stateFile = value; break;
+      case 'warn-restarts':
+      case 'crit-restarts': {
         const limit = parseRestartLimit(value);
         if (!limit) throw new Error(`${name} wants N/WINDOW (e.g. 5/600 or 5/10m), not ${JSON.stringify(value)}`);
-        if (name === '--warn-restarts') o.thresholds.warnRestarts = limit;
+        if (token.name === 'warn-restarts') o.thresholds.warnRestarts = limit;
         else o.thresholds.critRestarts = limit;
         break;
       }

@@ -1,9 +1,9 @@
 // The monitoring forms of svstat, and svcheck: collect each service once, then print one format.
 import { djbErrorText } from '../protocol/errors.ts';
 import { listServices } from '../protocol/scan-dir.ts';
+import { readServiceState } from '../protocol/service-state.ts';
 import type { ClientResult } from '../protocol/client-result.ts';
 import { runCheck, runReadyCheck, UNKNOWN } from './check.ts';
-import { collectService } from './collect.ts';
 import { svstatLine } from './line.ts';
 import { fieldsOf, fieldValue, type Fields } from './fields.ts';
 import { jsonLines } from './json.ts';
@@ -12,9 +12,10 @@ import { parseMonitorArgs, SVCHECK_USAGE, SVSTAT_USAGE, type Format, type Monito
 import { prometheusText } from './prometheus.ts';
 import { DEFAULT_TEXTFILE_NAME, writeTextfile } from './textfile.ts';
 import { zabbixLld } from './zabbix.ts';
+import { EXIT_FAILURE, EXIT_USAGE } from '../protocol/exit-codes.ts';
 
 /** Usage errors: 100 as daemontools' clients, 3 (UNKNOWN) for the check forms. */
-const usageExit = (format: Format) => (format === 'check' ? UNKNOWN : format === 'check-ready' ? 1 : 100);
+const usageExit = (format: Format) => (format === 'check' ? UNKNOWN : format === 'check-ready' ? 1 : EXIT_USAGE);
 
 /** Runs svstat's monitoring forms or svcheck; `--format=text` gives daemontools' lines (./line.ts). */
 export function monitor(
@@ -32,7 +33,7 @@ export function monitor(
     return { out: [], err: [`${program}: ${(e as Error).message}`, ...usage], code: usageExit(defaultFormat) };
   }
   if (o.help) return { out: usage, err: [], code: 0 };
-  if (o.format === 'fields' && o.fields.length === 0) return { out: [], err: [`${program}: -o wants a list of fields`], code: 100 };
+  if (o.format === 'fields' && o.fields.length === 0) return { out: [], err: [`${program}: -o wants a list of fields`], code: EXIT_USAGE };
 
   const err: string[] = [];
   let dirs = o.dirs;
@@ -45,11 +46,11 @@ export function monitor(
         err.push(`${program}: warning: unable to read ${scanDir}: ${djbErrorText(e)}`);
       }
     }
-    if (o.format === 'zabbix-lld') return { out: [zabbixLld(dirs)], err, code: err.length ? 111 : 0 };
+    if (o.format === 'zabbix-lld') return { out: [zabbixLld(dirs)], err, code: err.length ? EXIT_FAILURE : 0 };
   }
 
   if (o.format === 'text') return { out: dirs.map((dir) => svstatLine(dir)), err, code: 0 };
-  const all: Fields[] = dirs.map((dir) => fieldsOf(collectService(dir), nowMs));
+  const all: Fields[] = dirs.map((dir) => fieldsOf(readServiceState(dir), nowMs));
   switch (o.format) {
     case 'json':
       return { out: jsonLines(all), err, code: 0 };
@@ -67,7 +68,7 @@ export function monitor(
         writeTextfile(o.textfileDir, o.textfileName ?? DEFAULT_TEXTFILE_NAME, text);
       } catch (e) {
         err.push(`${program}: fatal: unable to write textfile in ${o.textfileDir}: ${(e as Error).message}`);
-        return { out: [], err, code: 111 };
+        return { out: [], err, code: EXIT_FAILURE };
       }
       return { out: [], err, code: 0 };
     }
