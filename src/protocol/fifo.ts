@@ -1,5 +1,5 @@
 // Named pipes the way supervise uses them. Node has no mkfifo(3) and no non-blocking fifo streams;
-// see ../shared/spec/node.md for why each step is done this way.
+// doc/design.md (Fifos) says why each step is done this way.
 import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';

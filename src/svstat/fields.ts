@@ -1,4 +1,4 @@
-// The one field vocabulary every format uses (monitoring.md): up, ready, wantedup, normallyup,
+// The one field vocabulary every format uses (doc/svstat.md, Fields): up, ready, wantedup, normallyup,
 // paused, pid, pgid, updownfor, readyfor, restarts, exitcode, signal, backoff. null = unknown.
 import { readiness, type ServiceState } from '../protocol/service-state.ts';
 import { toMilliseconds } from '../protocol/tai64n.ts';
@@ -90,7 +90,7 @@ export function fieldsOf(snap: ServiceState, nowMs: number): Fields {
   };
 }
 
-/** The names `svstat -o` accepts, in the vocabulary of monitoring.md (plus a few s6-svstat extras). */
+/** The names `svstat -o` accepts, in the vocabulary of doc/svstat.md (plus a few s6-svstat extras). */
 export const FIELD_NAMES = [
   'up', 'ready', 'wantedup', 'normallyup', 'paused', 'pid', 'pgid', 'updownfor', 'readyfor', 'restarts',
   'exitcode', 'signal', 'backoff', 'state', 'updownsince', 'readysince', 'supervised',

@@ -1,5 +1,5 @@
-// `svstat --json`: one object per service, one line each (JSON Lines), in the shape monitoring.md
-// proposes. Times are RFC 3339 UTC, durations whole seconds; an unknown value is null, never omitted.
+// `svstat --json`: one object per service, one line each (JSON Lines), in the shape doc/svstat.md
+// documents (--json). Times are RFC 3339 UTC, durations whole seconds; an unknown value is null, never omitted.
 import type { Fields } from './fields.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));

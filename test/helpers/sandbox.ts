@@ -40,7 +40,7 @@ export function processState(pid: number): string | undefined {
 }
 
 export function isAlive(pid: number): boolean {
-  // A zombie still answers kill(0); read its state instead (see node.md, PID 1 section).
+  // A zombie still answers kill(0); read its state instead (doc/design.md, Children: Not PID 1).
   const state = processState(pid);
   return state !== undefined && state !== 'Z';
 }

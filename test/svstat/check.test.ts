@@ -51,7 +51,7 @@ describe('svcheck on fake status directories', () => {
     return { code: r.code, line: r.stdout.trimEnd() };
   };
 
-  it('gives 0/1/2/3 by the states of monitoring.md §2', async () => {
+  it('gives 0/1/2/3 by the states of doc/svcheck.md (Exit codes)', async () => {
     const t = Date.now();
     const ok = await fakes.make('nginx', { pid: 1234, sinceMs: t - 3_612_000, ext: { restarts: 3 } });
     const young = await fakes.make('young', { pid: 1235, sinceMs: t - 5_000, ext: {} });

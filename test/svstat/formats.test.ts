@@ -1,6 +1,6 @@
 // The monitoring formats of svstat, each against its consumer where Debian has one: promtool
 // (package prometheus) for the Prometheus text, zabbix_agentd -t (package zabbix-agent) for the
-// UserParameters; the Mackerel rules of monitoring.md; a schema check of the JSON.
+// UserParameters; the Mackerel rules of doc/svstat.md (--format=mackerel); a schema check of the JSON.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
