@@ -1,4 +1,4 @@
-// svscan [DIR]: supervise every service directory in DIR from one process (README.md, svscan).
+// svscan [DIR]: supervise every service directory in DIR from one process (doc/svscan.md).
 // Exit codes: 0 after an orderly stop (SIGTERM/SIGINT), 100 usage error, 111 DIR unusable at start-up
 // or an internal fatal error (services are left running; a new svscan adopts them).
 import { readdirSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
 import { createLogger, type LogFormat } from '../svscan/diagnostics.ts';
 import { Scanner } from '../svscan/scanner.ts';
-import pkg from '../../package.json' with { type: 'json' };
+import { VERSION } from '../protocol/version.ts';
 
 const EXIT_USAGE = 100;
 const EXIT_FATAL = 111;
@@ -38,7 +38,7 @@ Options:
   -v, --version               the version
 
 Exit codes: 0 after SIGTERM/SIGINT once every service is down; 100 usage; 111 DIR unusable or internal error.
-See README.md, section svscan.
+See man svscan (doc/svscan.md).
 `;
 
 const OPTIONS = {
@@ -66,7 +66,7 @@ if (values.help) {
   process.exit(0);
 }
 if (values.version) {
-  process.stdout.write(`${pkg.version}\n`);
+  process.stdout.write(`${VERSION}\n`);
   process.exit(0);
 }
 function number(flag: keyof typeof OPTIONS, fallback: number): number {

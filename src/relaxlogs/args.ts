@@ -1,25 +1,15 @@
-// relaxlogs' command line, parsed with Node's util.parseArgs (yargs cost ~100 ms and ~12 MB a start,
+// relaxlogs' command line, parsed by protocol/options.ts on util.parseArgs (yargs cost ~100 ms and ~12 MB a start,
 // README.md "Design notes"). Flags of kazeburo/relaxlogs keep their meaning; every boolean also takes
 // --no-X and --X=true|false. The same parser reads options that are not on a command line (svscan's
 // built-in logger), hence a function that throws UsageError rather than one that exits.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { OptionError, optionsHelp, parseOptions, type OptionSpec, type OptionSpecs } from '../protocol/options.ts';
 import type { LongLines } from './framer.ts';
 import type { LoggerOptions } from './main.ts';
 import type { FsyncMode } from './rotating-file.ts';
 import { TIME_FORMATS } from './timestamp.ts';
 import { parseDuration, parseSize, UsageError } from './units.ts';
 import { LOCAL, namedZone, UTC, type Zone } from './zone.ts';
-
-interface OptionSpec {
-  type: 'string' | 'boolean';
-  /** Shown in --help as the value's name. */
-  arg?: string;
-  default?: string | boolean;
-  choices?: readonly string[];
-  short?: string;
-  describe: string;
-}
 
 const FSYNC_MODES = ['rotate', 'interval', 'always', 'never'] as const satisfies readonly FsyncMode[];
 const LONG_LINES = ['split', 'truncate', 'keep'] as const satisfies readonly LongLines[];
@@ -56,29 +46,20 @@ const OPTIONS = {
   'ready-fd': { type: 'string', arg: 'N', describe: 'write a newline to this fd when ready' },
   version: { type: 'boolean', short: 'v', describe: 'print the version' },
   help: { type: 'boolean', short: 'h', describe: 'print this help' },
-} as const satisfies Record<string, OptionSpec>;
+} as const satisfies OptionSpecs;
 
 type Name = keyof typeof OPTIONS;
 
-function helpLine(name: Name): [string, string] {
-  const spec: OptionSpec = OPTIONS[name];
-  const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.arg ? ` ${spec.arg}` : ''}`;
-  const choices = spec.choices ? ` [${spec.choices.join('|')}]` : '';
-  const fallback = spec.default === undefined ? '' : `  [default: ${JSON.stringify(spec.default)}]`;
-  return [flag, `${spec.describe}${choices}${fallback}`];
-}
-
 export function relaxlogsHelp(): string {
-  const lines = (Object.keys(OPTIONS) as Name[]).map(helpLine);
-  const width = Math.max(...lines.map(([flag]) => flag.length)) + 2;
   return `relaxlogs [--log-dir DIR] [options]
 
 Copy stdin to DIR/log.%Y%m%d%H%M files, one per period, with a \`current\` link.
 
 Options:
-${lines.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`).join('\n')}
+${optionsHelp(OPTIONS)}
 
-Every on/off flag also takes --no-FLAG. Durations: N (minutes), Nms, Ns, Nm, Nh, Nd. Sizes: N, NK, NM, NG (also KiB, MiB, GiB).
+Every on/off flag also takes --no-FLAG.
+Durations: N (minutes), Nms, Ns, Nm, Nh, Nd. Sizes: N, NK, NM, NG (also KiB, MiB, GiB).
 Exit codes: 0 end of input, 100 usage, 111 temporary failure (directory, lock, --on-write-error exit).
 See man relaxlogs(1) or doc/relaxlogs.md.
 `;
@@ -88,34 +69,14 @@ export type RelaxlogsCommand = { action: 'run'; options: LoggerOptions } | { act
 
 /** Reads `argv` (without node and script); throws UsageError with a message naming the flag. */
 export function parseRelaxlogsCommand(argv: readonly string[]): RelaxlogsCommand {
-  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const values: Partial<Record<Name, string | boolean>> = {};
-  for (const token of tokens) {
-    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}'`);
-    if (token.kind !== 'option') continue;
-    const negated = token.name.startsWith('no-') && token.name.slice(3) in OPTIONS ? token.name.slice(3) as Name : null;
-    if (!(token.name in OPTIONS) && negated === null) throw new UsageError(`unknown option '${token.rawName}'`);
-    const name = negated ?? token.name as Name;
-    const spec: OptionSpec = OPTIONS[name];
-    if (spec.type === 'boolean') {
-      if (negated !== null && token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`);
-      if (token.value !== undefined && token.value !== 'true' && token.value !== 'false') {
-        throw new UsageError(`--${name}: true or false, not '${token.value}'`);
-      }
-      values[name] = negated === null && token.value !== 'false';
-      continue;
-    }
-    if (negated !== null) throw new UsageError(`unknown option '${token.rawName}'`);
-    const value = token.value;
-    // `--log-dir --tee` is a forgotten value, not a directory named --tee.
-    if (value === undefined || (!token.inlineValue && value.length > 1 && value.startsWith('-'))) {
-      throw new UsageError(`--${name} needs a value${value === undefined ? '' : ` (write --${name}=${value} if it starts with '-')`}`);
-    }
-    if (spec.choices && !spec.choices.includes(value)) {
-      throw new UsageError(`--${name}: one of ${spec.choices.join(', ')}, not '${value}'`);
-    }
-    values[name] = value;
+  let parsed;
+  try {
+    parsed = parseOptions(argv, OPTIONS);
+  } catch (err) {
+    throw err instanceof OptionError ? new UsageError(err.message) : err;
   }
+  const { values, positionals } = parsed;
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.help) return { action: 'help' };
   if (values.version) return { action: 'version' };
 
