@@ -1,26 +1,17 @@
-// supervise DIR: one worker alone, as daemontools' supervise (see doc in README.md).
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// supervise DIR: one worker alone, as daemontools' supervise (doc/supervise.md).
+import { VERSION } from '../protocol/version.ts';
+import { parseSuperviseArgs, SUPERVISE_HELP, SUPERVISE_USAGE } from '../supervise/args.ts';
 import { SuperviseWorker, SuperviseStartError, type WorkerEvent } from '../supervise/worker.ts';
 
-const USAGE = 'supervise: usage: supervise dir';
-
-function usage(): never {
-  process.stderr.write(`${USAGE}\n`);
+const command = parseSuperviseArgs(process.argv.slice(2));
+if (command.action === 'usage') {
+  process.stderr.write(`${SUPERVISE_USAGE}\n`);
   process.exit(100);
 }
-
-const argv = yargs(hideBin(process.argv))
-  .scriptName('supervise')
-  .usage('supervise DIR\n\nRun DIR/run and restart it whenever it exits; control it with svc, read it with svstat.')
-  .strictOptions()
-  .fail((_msg, err) => { if (err) throw err; usage(); })
-  .version()
-  .help()
-  .parseSync();
-
-const dirs = argv._.map(String);
-if (dirs.length !== 1) usage();
+if (command.action === 'help' || command.action === 'version') {
+  process.stdout.write(command.action === 'help' ? SUPERVISE_HELP : `${VERSION}\n`);
+  process.exit(0);
+}
 
 function report(event: WorkerEvent): void {
   if (event.type === 'spawn-error') process.stderr.write(`supervise: fatal: ${event.text}\n`);
@@ -28,7 +19,7 @@ function report(event: WorkerEvent): void {
   else if (event.type === 'finish') process.exit(0);
 }
 
-SuperviseWorker.start({ dir: dirs[0]!, onEvent: report }).catch((err: unknown) => {
+SuperviseWorker.start({ dir: command.dir, onEvent: report }).catch((err: unknown) => {
   const message = err instanceof SuperviseStartError ? err.message : String((err as Error)?.message ?? err);
   process.stderr.write(`supervise: fatal: ${message}\n`);
   process.exit(111);
