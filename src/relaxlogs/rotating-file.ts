@@ -6,8 +6,12 @@
 // bytes that did reach the file, so the caller can retry the rest without duplicating anything.
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirectory } from '../protocol/make-directory.ts';
 import type { Periods } from './period.ts';
 import { ownFileRegex, purge, type Retention } from './purge.ts';
+
+// stream.ts creates --log-dir with the same function.
+export { makeDirectory };
 
 export type FsyncMode = 'rotate' | 'interval' | 'always' | 'never';
 
@@ -267,21 +271,6 @@ export class RotatingFile {
   /** Exit: fsync (unless --fsync never) and close. */
   close(): void {
     this.closeFile(false);
-  }
-}
-
-/** mkdir -p. Not fs.mkdirSync's `recursive`, which spins forever where mkdir(2) says ENOENT under an
- * existing parent (/proc, some network file systems). */
-export function makeDirectory(dir: string, mode: number): void {
-  try {
-    fs.mkdirSync(dir, { mode });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && fs.statSync(dir).isDirectory()) return;
-    const parent = path.dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw err;
-    makeDirectory(parent, mode);
-    fs.mkdirSync(dir, { mode });
   }
 }
 

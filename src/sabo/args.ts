@@ -1,6 +1,7 @@
-// Command line of `sabo` and `throttle` (ref. ../shared/spec/throttle.md §7). Both names accept every
+// Command line of `sabo` and `throttle` (doc/sabo.md, doc/throttle.md). Both names accept every
 // option; they differ only in `-v` (sabo: version, throttle 1.2: verbose). A small pre-pass turns
-// throttle's getopt forms (`-Kv`, `-s512`) into long options before yargs sees them.
+// throttle's getopt forms (`-Kv`, `-s512`) into long options before protocol/options.ts sees them.
+import { OptionError, parseOptions, type OptionSpecs } from '../protocol/options.ts';
 import { parseBurst, parseDuration, parseRate, parseSize, type Burst, type UnitSystem } from './units.ts';
 
 export type ProgramName = 'sabo' | 'throttle';
@@ -70,7 +71,7 @@ function prePass(argv: string[], name: ProgramName): string[] {
 function usage(name: ProgramName): string {
   return `usage: ${name} --max-bandwidth RATE [--work-dir DIR] [options] < in > out
        ${name} [-bkmBKM] [-s blocksize] [-w window] [-l fifo | -t fifo] [-q | -v] LIMIT
-RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits (see README.md, sabo).
+RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits (see man sabo).
 Exit: 0 all input copied, 1 usage, 2 setup, 3 read error, 4 write error, 128+N signal N.
 `;
 }
@@ -83,47 +84,75 @@ function convert<T>(what: string, f: () => T): T {
   }
 }
 
-export async function parseCommandLine(argv: string[], name: ProgramName): Promise<Command> {
-  // Imported here, not at the top, so that the copy worker (the same bundle) never loads yargs.
-  const { default: yargs } = await import('yargs');
-  const y = yargs(prePass(argv, name))
-    .scriptName(name)
-    .version(false)
-    .help(false)
-    .exitProcess(false)
-    .strictOptions()
-    .parserConfiguration({ 'duplicate-arguments-array': false })
-    .options({
-      'max-bandwidth': { type: 'string', alias: ['L', 'rate-limit'] },
-      units: { type: 'string', choices: ['si', 'iec'], default: 'si' },
-      unit: { type: 'string', choices: Object.keys(UNIT_FLAGS) },
-      'work-dir': { type: 'string' },
-      'share-key': { type: 'string' },
-      weight: { type: 'number', default: 1 },
-      'refresh-interval': { type: 'string', default: '1s' },
-      // A hard cap by default: no 1-second window above the limit (Go sabo's 1 s bucket catches up after a stall).
-      burst: { type: 'string', default: '20ms' },
-      'start-full': { type: 'boolean', default: false },
-      window: { type: 'string', alias: 'w' },
-      'block-size': { type: 'string', alias: 's', default: '64KiB' },
-      'min-bandwidth': { type: 'string' },
-      'stop-after': { type: 'string' },
-      'control-file': { type: 'string' },
-      listen: { type: 'string', alias: 'l' },
-      tell: { type: 'string', alias: 't' },
-      quiet: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      'stats-interval': { type: 'string' },
-      progress: { type: 'boolean', default: false },
-      size: { type: 'string' },
-      pidfile: { type: 'string' },
-      version: { type: 'boolean' },
-      help: { type: 'boolean' },
-    })
-    .fail((msg, err) => {
-      throw new UsageError(msg || err?.message || 'invalid arguments');
-    });
-  const a = await y.parseAsync();
+const OPTIONS = {
+  'max-bandwidth': { type: 'string', short: 'L', describe: 'aggregate limit in bytes/s' },
+  'rate-limit': { type: 'string', describe: 'the same (pv\'s spelling)' },
+  units: { type: 'string', choices: ['si', 'iec'], default: 'si', describe: 'K M G as 1000^n or 1024^n' },
+  unit: { type: 'string', choices: Object.keys(UNIT_FLAGS), describe: 'throttle\'s unit flag of LIMIT' },
+  'work-dir': { type: 'string', describe: 'share the limit with every process using DIR' },
+  'share-key': { type: 'string', describe: 'group name in the lock files' },
+  weight: { type: 'string', default: '1', describe: 'shares taken' },
+  'refresh-interval': { type: 'string', default: '1s', describe: 'period of the recount of peers' },
+  // A hard cap by default: no 1-second window above the limit (Go sabo's 1 s bucket catches up after a stall).
+  burst: { type: 'string', default: '20ms', describe: 'depth of the token bucket' },
+  'start-full': { type: 'boolean', default: false, describe: 'start with a full bucket' },
+  window: { type: 'string', short: 'w', describe: 'throttle\'s window algorithm' },
+  'block-size': { type: 'string', short: 's', default: '64KiB', describe: 'largest write' },
+  'min-bandwidth': { type: 'string', describe: 'floor of this process\'s share' },
+  'stop-after': { type: 'string', describe: 'copy SIZE bytes, then exit 0' },
+  'control-file': { type: 'string', describe: 'file holding the aggregate rate' },
+  listen: { type: 'string', short: 'l', describe: 'accept rate changes on FIFO' },
+  tell: { type: 'string', short: 't', describe: 'send LIMIT to the -l process on FIFO' },
+  quiet: { type: 'boolean', describe: 'no statistics' },
+  verbose: { type: 'boolean', describe: 'statistics at exit and on share changes' },
+  'stats-interval': { type: 'string', describe: 'statistics every DUR' },
+  progress: { type: 'boolean', default: false, describe: 'a progress line on a terminal' },
+  size: { type: 'string', describe: 'expected input size' },
+  pidfile: { type: 'string', describe: 'write the pid' },
+  version: { type: 'boolean', describe: 'print the version' },
+  help: { type: 'boolean', describe: 'print the usage' },
+} as const satisfies OptionSpecs;
+
+export function parseCommandLine(argv: string[], name: ProgramName): Command {
+  let parsed;
+  try {
+    parsed = parseOptions(prePass(argv, name), OPTIONS);
+  } catch (err) {
+    throw err instanceof OptionError ? new UsageError(err.message) : err;
+  }
+  const given = parsed.values;
+  /** A value flag as given, else its default. */
+  const text = (flag: keyof typeof OPTIONS): string | undefined => {
+    const value = given[flag] ?? (OPTIONS[flag] as { default?: string | boolean }).default;
+    return value === undefined ? undefined : String(value);
+  };
+  const a = {
+    _: parsed.positionals,
+    help: given.help === true,
+    version: given.version === true,
+    'max-bandwidth': text('max-bandwidth') ?? text('rate-limit'),
+    units: text('units')!,
+    unit: text('unit'),
+    tell: text('tell'),
+    quiet: given.quiet as boolean | undefined,
+    verbose: given.verbose as boolean | undefined,
+    'share-key': text('share-key'),
+    weight: Number(text('weight')),
+    'block-size': text('block-size')!,
+    window: text('window'),
+    'work-dir': text('work-dir'),
+    'refresh-interval': text('refresh-interval')!,
+    burst: text('burst')!,
+    'start-full': given['start-full'] === true,
+    'min-bandwidth': text('min-bandwidth'),
+    'stop-after': text('stop-after'),
+    'control-file': text('control-file'),
+    listen: text('listen'),
+    'stats-interval': text('stats-interval'),
+    progress: given.progress === true,
+    size: text('size'),
+    pidfile: text('pidfile'),
+  };
   if (a.help) return { action: 'help', text: usage(name) };
   if (a.version) return { action: 'version' };
 

@@ -11,8 +11,8 @@ import { listenFifo, readControlFile, tellFifo } from './control.ts';
 import { CopyShared, Phase, runCopy, type CopyConfig, type CopyOutcome } from './copy.ts';
 import { ShareGroup, type Census } from './share-group.ts';
 import { progressLine, RateMeter, statsLine } from './stats.ts';
+import { VERSION } from '../protocol/version.ts';
 
-const VERSION = '0.1.0';
 export const EXIT = { ok: 0, usage: 1, setup: 2, read: 3, write: 4, epipe: 128 + 13 } as const;
 
 /** How long a signalled process waits for the worker to write out data it has already read. */
@@ -31,7 +31,7 @@ export function runCopyWorker(): void {
 export async function main(argv: string[], name: ProgramName, workerUrl: URL): Promise<void> {
   let command;
   try {
-    command = await parseCommandLine(argv, name);
+    command = parseCommandLine(argv, name);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     say(`${name}: ${err.message}\n`);

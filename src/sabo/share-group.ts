@@ -8,7 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, renameSync, statSync, unlinkSync, fstatSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { djbErrorText } from '../protocol/errors.ts';
 import { tryFlock, tryFlockSync } from '../protocol/flock.ts';
+import { makeDirectory } from '../protocol/make-directory.ts';
 import { lockKey, readFlockedFiles } from './proc-locks.ts';
 
 /** How long a `_sabo_` file may stay unlocked before it counts as left by a process killed mid-start. */
@@ -37,6 +39,11 @@ export class ShareGroup {
   /** Joins the group: throws (setup failure) when the directory or the lock cannot be used. */
   constructor(readonly dir: string, readonly key: string, readonly weight: number) {
     this.prefix = `sabo_${key}_`;
+    try {
+      makeDirectory(dir, 0o755); // as `mkdir -p`, so that a script's first run needs no setup step
+    } catch (err) {
+      throw new Error(`unable to create work dir ${dir}: ${djbErrorText(err)}; create it or give another --work-dir`);
+    }
     readdirSync(dir); // sabo: an unreadable work dir is fatal at start
     this.publish();
   }

@@ -1,7 +1,7 @@
 // Signals, EPIPE, error exits, both program names and their flag forms, and live rate changes.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { achievedRate, bytesBetween, cleanup, feed, lockFiles, SABO, startSabo, tempDir, THROTTLE, track, waitFor } from './helpers.ts';
@@ -65,7 +65,7 @@ describe('signals and broken pipes', () => {
   });
 });
 
-describe('descriptors left non-blocking by an earlier Node process (node.md)', () => {
+describe('descriptors left non-blocking by an earlier Node process (doc/design.md, Fifos)', () => {
   it('copies every byte when stdin and stdout are O_NONBLOCK (EAGAIN on both sides)', () => {
     const dir = tempDir();
     const input = join(dir, 'in');
@@ -81,14 +81,26 @@ describe('descriptors left non-blocking by an earlier Node process (node.md)', (
 });
 
 describe('command line', () => {
-  it('rejects bad usage with 1 and an unusable work dir with 2', () => {
+  it('rejects bad usage with 1 and a work dir it cannot create with 2', () => {
     expect(runSync(SABO, ['--max-bandwidth', 'abc']).status).toBe(1);
     expect(runSync(SABO, []).status).toBe(1);
     expect(runSync(SABO, ['--max-bandwidth', '1M', '2M']).status).toBe(1);
     expect(runSync(SABO, ['--max-bandwidth', '1M', '--bogus']).status).toBe(1);
-    const missing = runSync(SABO, ['--max-bandwidth', '1M', '--work-dir', '/nonexistent/dir']);
+    // mkdir(2) says ENOENT in /proc even to root, where a missing work dir elsewhere would be created.
+    const missing = runSync(SABO, ['--max-bandwidth', '1M', '--work-dir', '/proc/nonexistent/dir']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nonexistent/);
+  });
+
+  it('creates a missing --work-dir and its parents (mode 0755, as mkdir -p) and shares through it', async () => {
+    const dir = join(tempDir(), 'not', 'yet');
+    const run = startSabo(['--max-bandwidth', '1M', '--work-dir', dir]);
+    await waitFor('the lock file in the new work dir', () => existsSync(dir) && lockFiles(dir).length === 1);
+    expect(statSync(dir).mode & 0o7777).toBe(0o755 & ~process.umask());
+    run.child.stdin!.end('data');
+    expect(await run.done).toBe(0);
+    expect(run.bytes()).toBe(4);
+    expect(lockFiles(dir)).toEqual([]);
   });
 
   it('-v is the version as sabo and verbose as throttle; -V is the version under both names', () => {
