@@ -1,8 +1,9 @@
 // Bundles every CLI entry point (src/cli/*.ts) into dist/ with esbuild.
 // Hot clients (svc, svstat, svok, ...) import no dependency and become one CommonJS file each, so that
-// they start in about the time of `node -e 0`; svscan, whose memory is its budget, becomes one
-// CommonJS file with pino inside (Node's ESM loader alone costs it ~2 MB RSS); the other long-running
-// programs become ESM files that import their dependencies (yargs, pino) from node_modules at run time.
+// they start in about the time of `node -e 0`; the long-running programs (svscan, and the companions
+// that run many copies at once: relaxlogs, sabo/throttle, supervise) become one CommonJS file each with
+// their dependencies inside (Node's ESM loader alone costs ~2 MB RSS a process); the rest become ESM
+// files that import their dependencies from node_modules at run time.
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -12,21 +13,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliDir = join(root, 'src', 'cli');
 const dist = join(root, 'dist');
 
-/** Entry points whose start-up time matters; they must not import yargs or pino. */
+/** Entry points whose start-up time matters; they must not import pino. */
 const HOT_CLIENTS = new Set(['svc', 'svstat', 'svok', 'svwait', 'svcheck', 'tai64n', 'tai64nlocal']);
 
 /** Entry points bundled with their dependencies into one CommonJS file, for memory. */
-const LEAN = new Set(['svscan']);
+const LEAN = new Set(['svscan', 'relaxlogs', 'sabo', 'supervise']);
 
 /**
  * svscan gives pino its own synchronous destination and never uses pino.transport() or
  * pino.destination(): leaving out the modules behind them (worker threads, thread-stream, sonic-boom)
- * saves ~0.5-1 MB RSS. Anything that did call them would throw this error, not misbehave.
+ * saves ~0.5-1 MB RSS. relaxlogs writes through pino.destination({ sync: true }), which is sonic-boom,
+ * and never uses transports. Anything that did call a left-out module would throw this error, not
+ * misbehave.
  */
-const pinoWithoutTransports = {
+const pinoWithout = (modules) => ({
   name: 'pino-without-transports',
   setup(b) {
-    b.onResolve({ filter: /^(thread-stream|sonic-boom|worker_threads)$/ }, (a) =>
+    b.onResolve({ filter: new RegExp(`^(${modules.join('|')})$`) }, (a) =>
       /[\\/]node_modules[\\/]pino[\\/]/.test(a.importer) ? { path: a.path, namespace: 'left-out' } : undefined);
     b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({
       loader: 'js',
@@ -35,11 +38,29 @@ const pinoWithoutTransports = {
         : `module.exports = function leftOut() { throw new Error(${JSON.stringify(`${a.path} is not bundled (scripts/build.mjs)`)}); };`,
     }));
   },
+});
+/** Per lean entry point: the pino modules it never calls. */
+const PINO_LEFT_OUT = { svscan: ['thread-stream', 'sonic-boom', 'worker_threads'], relaxlogs: ['thread-stream', 'worker_threads'] };
+
+/**
+ * A CommonJS bundle has no import.meta: sabo starts its copy worker from its own file
+ * (`new Worker(new URL(import.meta.url))`), so give it the bundle's own URL.
+ */
+const importMetaUrl = {
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
 
 const entries = readdirSync(cliDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning' };
+/**
+ * svscan's logger thread (src/logd/thread.ts), which svscan loads with `new Worker(path)`: its own lean
+ * CommonJS file beside svscan's, with no pino in it.
+ */
+const threads = [{ entry: join(root, 'src', 'logd', 'thread.ts'), outfile: join(dist, 'svscan-logger.cjs') }];
+
+await Promise.all(threads.map(({ entry, outfile }) => build({ ...common, entryPoints: [entry], outfile, format: 'cjs' })));
 await Promise.all(entries.map((name) => {
   const cjs = HOT_CLIENTS.has(name) || LEAN.has(name);
   return build({
@@ -48,6 +69,7 @@ await Promise.all(entries.map((name) => {
     outfile: join(dist, cjs ? `${name}.cjs` : `${name}.mjs`),
     format: cjs ? 'cjs' : 'esm',
     packages: cjs ? undefined : 'external',
-    plugins: LEAN.has(name) ? [pinoWithoutTransports] : [],
+    plugins: PINO_LEFT_OUT[name] ? [pinoWithout(PINO_LEFT_OUT[name])] : [],
+    ...(cjs && name === 'sabo' ? importMetaUrl : {}),
   });
 }));
