@@ -22,6 +22,30 @@ export interface LastExit {
   at: number;
 }
 
+/** svscan's built-in logger (src/logd/): S/log has no process, svscan itself writes the log. */
+export interface LoggerStatus {
+  /** The options file's format: 'relaxlogs'. */
+  kind: string;
+  /** The file its options come from (S/log/relaxlogs). */
+  optionsFile: string;
+  /** Where it writes, null for svscan's stdout (or before it opened). */
+  logDir: string | null;
+  /** Reading its pipe now (not down, paused, or held back by failing writes). */
+  reading: boolean;
+  bytesIn: number;
+  bytesWritten: number;
+  /** Lines read. */
+  lines: number;
+  /** The file being appended to, null when none is open. */
+  currentFile: string | null;
+  /** Writes are failing: reading waits and the write is retried (the service blocks on its full pipe). */
+  backpressure: boolean;
+  /** Bytes read but not yet written (held while writes fail). */
+  queuedBytes: number;
+  writeErrors: number;
+  lastError: string | null;
+}
+
 export interface ExtendedStatus {
   version: number;
   /** Pid of ./run, 0 when down (the same as in `status`). */
@@ -45,6 +69,8 @@ export interface ExtendedStatus {
   leftovers: number;
   /** Pid of a running `finish` script, 0 or absent when none runs. */
   finishPid?: number;
+  /** Present when S/log is svscan's built-in logger (pid is then svscan's own). */
+  logger?: LoggerStatus;
 }
 
 export function extendedStatusPath(superviseDir: string): string {

@@ -6,7 +6,9 @@
 // while its logger restarts) and a writer (so a logger never sees end-of-file while S restarts).
 // svscan never reads from it. Each start gets a fresh open file description:
 //   - S's stdout: open(fifo, O_WRONLY)  - does not block, the holder is a reader;
-//   - S/log's stdin: open(fifo, O_RDONLY) - does not block, the holder is a writer.
+//     O_RDWR instead when svscan's built-in logger (src/logd/) reads the pipe (see serviceStdio);
+//   - S/log's stdin: open(fifo, O_RDONLY) - does not block, the holder is a writer
+//     (the built-in logger opens its own O_RDONLY|O_NONBLOCK read end in its thread).
 // A fresh description per logger start matters: a Node logger sets O_NONBLOCK on its stdin, the flag
 // lives on the description and survives kill -9, and a shared description would hand the next logger
 // (multilog, say) a non-blocking stdin that it reads as end of input.
@@ -43,10 +45,15 @@ export class LogPipe {
     return this.holderFd >= 0;
   }
 
-  /** stdio for one start of S: stdout into the pipe, stdin and stderr as svscan's (daemontools). */
-  serviceStdio(): StdioForStart {
+  /**
+   * stdio for one start of S: stdout into the pipe, stdin and stderr as svscan's (daemontools).
+   * `readWrite` when svscan's built-in logger reads the pipe: S's own O_RDWR open makes S a reader
+   * too, so that after a kill -9 of svscan (no reader left) S blocks on a full pipe instead of dying
+   * of SIGPIPE, until the next svscan adopts it and reads on.
+   */
+  serviceStdio(readWrite = false): StdioForStart {
     if (!this.isOpen) return { stdio: ['inherit', 'inherit', 'inherit'] };
-    const fd = openSync(this.path, constants.O_WRONLY);
+    const fd = openSync(this.path, readWrite ? constants.O_RDWR : constants.O_WRONLY);
     return { stdio: ['inherit', fd, 'inherit'], close: [fd] };
   }
 

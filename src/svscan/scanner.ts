@@ -1,4 +1,5 @@
-// svscan's heart: one process, one supervise worker per service directory (and one per S/log), the
+// svscan's heart: one process, one supervise worker per service directory (and one per S/log, or
+// the built-in logger when S/log has an options file instead of a run script: src/logd/), the
 // log pipes between them, the scan itself (fs.watch for an immediate rescan, a timer as the safety
 // net, SIGHUP/SIGALRM on demand) and the orderly stop. Every failure is per service: it is logged
 // with the path and what to do, and the other services go on.
@@ -10,6 +11,8 @@ import { BatchFlock } from './batch-flock.ts';
 import { StartLimit } from './start-limit.ts';
 import { listServices, problemHint, type ServiceEntry } from '../protocol/scan-dir.ts';
 import { LogPipe } from './log-pipe.ts';
+import { BuiltinLogger, LOGGER_SCRIPT, LoggerThread } from '../logd/host.ts';
+import { logMode, type LogMode } from '../logd/options-file.ts';
 import type { Logger } from './diagnostics.ts';
 
 export interface ScannerOptions {
@@ -27,6 +30,8 @@ export interface ScannerOptions {
   /** Service directories taken in charge at the same time. */
   startConcurrency?: number;
   env?: NodeJS.ProcessEnv;
+  /** The logger thread's script (default: dist/svscan-logger.cjs beside svscan's bundle). */
+  loggerScript?: string;
 }
 
 export interface ScannerStats {
@@ -34,6 +39,8 @@ export interface ScannerStats {
   services: number;
   /** Of those, with a logger (S/log) under supervision. */
   loggers: number;
+  /** Of those loggers, svscan's built-in ones (no process of their own). */
+  builtinLoggers: number;
   /** Supervised directories (S and S/log) whose ./run is up, and down. */
   up: number;
   down: number;
@@ -55,7 +62,9 @@ type Which = 'main' | 'log';
 
 /** One supervised directory: S, or S/log. */
 class Slot {
-  worker: SuperviseWorker | undefined;
+  worker: SuperviseWorker | BuiltinLogger | undefined;
+  /** The logger is being replaced (log/run <-> built-in): its end is no `svc -x`. */
+  switching = false;
   starting: Promise<void> | undefined;
   /** The last problem logged for this directory, so that a retry does not log it again. */
   problem: string | undefined;
@@ -96,6 +105,7 @@ export class Scanner {
   private lastScanAt = 0;
   private scanDirProblem: string | undefined;
   private stopping: Promise<void> | undefined;
+  private loggerThread: LoggerThread | undefined;
 
   constructor(options: ScannerOptions) {
     this.options = options;
@@ -105,10 +115,11 @@ export class Scanner {
 
   /** Counts over every supervised directory (S and S/log), for svscan's SIGUSR1 stats line. */
   stats(): ScannerStats {
-    const stats: ScannerStats = { services: this.services.size, loggers: 0, up: 0, down: 0, adopted: 0, backingOff: 0, restarts: 0 };
+    const stats: ScannerStats = { services: this.services.size, loggers: 0, builtinLoggers: 0, up: 0, down: 0, adopted: 0, backingOff: 0, restarts: 0 };
     const now = Date.now();
     for (const service of this.services.values()) {
       if (service.log.running) stats.loggers++;
+      if (service.log.running && service.log.worker instanceof BuiltinLogger) stats.builtinLoggers++;
       for (const slot of [service.main, service.log]) {
         if (!slot.running) continue;
         const ext = slot.worker!.extendedStatus;
@@ -214,23 +225,17 @@ export class Scanner {
     }
   }
 
-  private hasLogDir(service: Service): boolean {
-    try {
-      return statSync(service.log.dir).isDirectory();
-    } catch {
-      return false;
-    }
-  }
-
   /** Makes sure S (and S/log with its pipe) are supervised; one pass at a time per service. */
   private ensure(service: Service): void {
     if (service.ensuring || service.removing || this.stopping) return;
-    if (service.main.running && (service.log.running || !this.hasLogDir(service))) return;
-    service.ensuring = this.ensureAsync(service).finally(() => { service.ensuring = undefined; });
+    const mode = logMode(service.log.dir);
+    const logFine = mode.kind === 'none' || (service.log.running && loggerMatches(service.log, mode));
+    if (service.main.running && logFine) return;
+    service.ensuring = this.ensureAsync(service, mode).finally(() => { service.ensuring = undefined; });
   }
 
-  private async ensureAsync(service: Service): Promise<void> {
-    if (this.hasLogDir(service)) {
+  private async ensureAsync(service: Service, mode: LogMode): Promise<void> {
+    if (mode.kind !== 'none') {
       if (!service.pipe) {
         try {
           service.pipe = await LogPipe.open(service.entry.dir);
@@ -238,8 +243,9 @@ export class Scanner {
           this.problem(service, service.log, 'error', `unable to create the log pipe ${join(service.entry.dir, 'supervise', 'log.fifo')}: ${djbErrorText(err)}; ${service.entry.name} runs without its logger until this is fixed`);
         }
       }
+      if (service.pipe && service.log.running && !loggerMatches(service.log, mode)) await this.switchLogger(service, mode);
       // The logger first, so that the service's first line has a reader.
-      if (service.pipe) await this.startSlot(service, 'log');
+      if (service.pipe) await this.startSlot(service, 'log', mode);
     }
     await this.startSlot(service, 'main');
     // Nobody of ours reads or writes the pipe (both taken by another supervise): do not hold it.
@@ -249,7 +255,39 @@ export class Scanner {
     }
   }
 
-  private startSlot(service: Service, which: Which): Promise<void> {
+  /**
+   * log/run appeared or went (S/log has an options file instead): the current logger stops (at the
+   * end of its line), the other starts on the same pipe, which svscan holds throughout: nothing is lost.
+   */
+  private async switchLogger(service: Service, mode: LogMode): Promise<void> {
+    const slot = service.log;
+    const to = mode.kind === 'builtin' ? `the built-in logger (${mode.file})` : `${slot.dir}/run`;
+    this.log.info({ service: this.label(service, 'log'), to }, `switching the logger to ${to}`);
+    slot.switching = true;
+    try {
+      await slot.worker?.stop({ killAfterMs: this.options.killTimeoutMs });
+    } finally {
+      slot.switching = false;
+    }
+  }
+
+  private builtinLogger(service: Service, slot: Slot, mode: Extract<LogMode, { kind: 'builtin' }>): Promise<BuiltinLogger> {
+    if (!this.loggerThread) {
+      if (!this.options.loggerScript && !LOGGER_SCRIPT) throw new Error('the built-in logger needs svscan\'s bundle (npm run build: dist/svscan-logger.cjs)');
+      this.loggerThread = new LoggerThread(this.options.loggerScript ?? LOGGER_SCRIPT, (text) => this.log.error(text));
+    }
+    return BuiltinLogger.start({
+      dir: slot.dir,
+      fifo: service.pipe!.path,
+      format: mode.format,
+      optionsFile: mode.file,
+      thread: this.loggerThread,
+      tryLock: (fd) => this.locks.tryLock(fd, missingFifos(slot.dir)),
+      onEvent: (event) => this.onWorkerEvent(service, 'log', event),
+    });
+  }
+
+  private startSlot(service: Service, which: Which, mode?: LogMode): Promise<void> {
     const slot = service[which];
     if (slot.running) return Promise.resolve();
     if (slot.starting) return slot.starting;
@@ -257,11 +295,13 @@ export class Scanner {
     const stdio = which === 'log'
       ? () => service.pipe!.loggerStdio()
       // S writes into the pipe only while a logger of ours reads it (else 64 KiB in, S would block).
-      : () => (service.pipe?.isOpen && service.log.running ? service.pipe.serviceStdio() : { stdio: ['inherit', 'inherit', 'inherit'] as ['inherit', 'inherit', 'inherit'] });
+      : () => (service.pipe?.isOpen && service.log.running
+        ? service.pipe.serviceStdio(service.log.worker instanceof BuiltinLogger)
+        : { stdio: ['inherit', 'inherit', 'inherit'] as ['inherit', 'inherit', 'inherit'] });
     slot.starting = this.limiter.run(async () => {
       if (this.stopping || service.removing) return;
       try {
-        const worker = await SuperviseWorker.start({
+        const worker = mode?.kind === 'builtin' ? await this.builtinLogger(service, slot, mode) : await SuperviseWorker.start({
           dir: slot.dir,
           stdio,
           env: this.options.env,
@@ -346,7 +386,7 @@ export class Scanner {
         if (!service.removing) this.log.warn({ service: name }, event.text);
         break;
       case 'finish':
-        if (!service.removing && !this.stopping) {
+        if (!service.removing && !this.stopping && !slot.switching) {
           this.log.info({ service: name }, 'supervision ended (svc -x); svscan starts it again at the next scan');
         }
         break;
@@ -395,10 +435,16 @@ export class Scanner {
         await s.main.worker?.stop({ killAfterMs: this.options.killTimeoutMs });
       }));
       await Promise.all(services.map((s) => s.removing ?? this.stopLogger(s)));
+      await this.loggerThread?.terminate();
       this.log.info('every service is down');
     })();
     return this.stopping;
   }
+}
+
+/** Whether the logger running in `slot` is the kind `mode` asks for. */
+function loggerMatches(slot: Slot, mode: LogMode): boolean {
+  return (slot.worker instanceof BuiltinLogger) === (mode.kind === 'builtin');
 }
 
 /** supervise/control and supervise/ok of `dir` that do not exist yet. */
