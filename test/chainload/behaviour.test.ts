@@ -46,10 +46,12 @@ describe.skipIf(!HAVE_CHAINLOADERS)('chain-loaders: effects on the child, agains
       ['A', 'v1\nline2\n'], ['B', 'sp  \t \n'], ['C', ''], ['D', Buffer.from('x\0y\0\n')], ['NL', '\n'], ['L', '  lead'],
       ['CR', 'a\rb'], ['Q', "it's"], ['S', '$(echo hi)`x`\\'], ['.HIDDEN', 'h'], ['my-var', 'dash'], ['E=F', 'v'], ['*', 'star'],
       ['PATH', '/usr/bin:/bin\n'], ['KEEP', 'new'],
+      // Names of the script's own variables (bin/envdir): they must not derail it.
+      ['cl_dir', ''], ['cl_full', ''], ['cl_f', ''], ['cl_awk', 'mine'], ['cl_env', ''],
     ];
     for (const [name, content] of files) writeFileSync(sb.path('env', name), content);
     const dump = ['env', '-0'];
-    const { ours, theirs } = both('envdir', ['env', ...dump], sb.root, { env: { C: 'removed', KEEP: 'old', OTHER: 'o' } });
+    const { ours, theirs } = both('envdir', ['env', ...dump], sb.root, { env: { C: 'removed', KEEP: 'old', OTHER: 'o', cl_dir: 'd', cl_full: 'f' } });
     const vars = (out: string) => out.split('\0').filter(Boolean).sort();
     expect(ours.stderr).toBe(theirs.stderr);
     expect(ours.code).toBe(0);
@@ -66,6 +68,8 @@ describe.skipIf(!HAVE_CHAINLOADERS)('chain-loaders: effects on the child, agains
     expect(got.has('.HIDDEN')).toBe(false);
     expect(got.get('KEEP')).toBe('new');
     expect(got.get('OTHER')).toBe('o');
+    expect(got.has('cl_dir') || got.has('cl_full')).toBe(false);
+    expect(got.get('cl_awk')).toBe('mine');
   });
 
   it('envdir: a file it cannot read (a directory) is fatal', () => {
@@ -94,6 +98,13 @@ describe.skipIf(!HAVE_CHAINLOADERS)('chain-loaders: effects on the child, agains
     child.kill('SIGKILL');
     await once(child, 'exit');
     expect(run('flock', ['-n', 'lock', 'true'], sb.root).code).toBe(0);
+  });
+
+  it('setlock: with descriptor 3 taken, the lock goes on 4 and 3 is left alone', () => {
+    const probe = `exec 3</dev/null; exec "$0" lock sh -c 'readlink /proc/$$/fd/3 /proc/$$/fd/4'`;
+    const [a, b] = [bin('setlock'), '/usr/bin/setlock'].map((impl) => run('sh', ['-c', probe, impl], sb.root));
+    expect(a).toMatchObject({ stdout: `/dev/null\n${sb.path('lock')}\n`, stderr: '', code: 0 });
+    expect(b).toMatchObject({ stdout: a.stdout, stderr: '', code: 0 });
   });
 
   it('setlock without -n waits for the lock', async () => {
