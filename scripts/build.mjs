@@ -53,7 +53,8 @@ const importMetaUrl = {
 
 const entries = readdirSync(cliDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning' };
+// koffi (svscan's PID 1 reaper) has a native part: it is loaded from node_modules at run time.
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning', external: ['koffi'] };
 /**
  * svscan's logger thread (src/logd/thread.ts), which svscan loads with `new Worker(path)`: its own lean
  * CommonJS file beside svscan's, with no pino in it.

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
 import { createLogger, type LogFormat } from '../svscan/diagnostics.ts';
 import { Scanner } from '../svscan/scanner.ts';
+import { OrphanReaper } from '../svscan/reaper.ts';
 import { VERSION } from '../protocol/version.ts';
 
 const EXIT_USAGE = 100;
@@ -34,6 +35,7 @@ Options:
   --no-watch                  no inotify: periodic and signalled (HUP, ALRM) rescans only
   --start-hold SECONDS        least time between two starts of a service (daemontools: 1)     [default: 1]
   --start-concurrency N       service directories taken in charge at the same time            [default: 32]
+  --subreaper                 adopt and reap orphans of services (PR_SET_CHILD_SUBREAPER); always on as PID 1
   -h, --help                  this text
   -v, --version               the version
 
@@ -50,6 +52,7 @@ const OPTIONS = {
   'no-watch': { type: 'boolean' },
   'start-hold': { type: 'string' },
   'start-concurrency': { type: 'string' },
+  subreaper: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -110,11 +113,13 @@ try {
   process.exit(EXIT_FATAL);
 }
 
+let reaper: OrphanReaper | undefined;
 const scanner = new Scanner({ dir, logger: log, rescanIntervalMs, killTimeoutMs, watch: argv.watch, startHoldMs, startConcurrency });
 
 function shutdown(signal: NodeJS.Signals): void {
   log.info({ signal }, 'stopping: services first, then their loggers');
-  scanner.stop().then(() => {
+  scanner.stop().then(async () => {
+    await reaper?.endLeftovers(killTimeoutMs);
     log.info('svscan exits');
     process.exit(0);
   }, (err: unknown) => {
@@ -149,4 +154,13 @@ process.on('uncaughtException', (err) => {
   process.exit(EXIT_FATAL);
 });
 
-scanner.start();
+// As PID 1 (a container) or a subreaper, orphans are ours to reap (svscan/reaper.ts); before the
+// first service starts, so that none of its orphans is missed.
+OrphanReaper.start(log, values.subreaper ?? false).then((r) => {
+  reaper = r;
+  scanner.start();
+}, (err: unknown) => {
+  // Services still run; only orphans stay zombies. Not fatal: a container would restart in a loop.
+  log.error({ err: String(err) }, `unable to reap orphans (koffi, libc.so.6): ${(err as Error)?.message ?? err}; orphans of services stay zombies: reinstall svtools with its dependencies, or run svscan under tini`);
+  scanner.start();
+});
