@@ -5,7 +5,7 @@
 // with the path and what to do, and the other services go on.
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { SuperviseStartError, SuperviseWorker, type WorkerEvent } from '../supervise/worker.ts';
+import { SuperviseStartError, SuperviseWorker, type StdioForStart, type WorkerEvent } from '../supervise/worker.ts';
 import { djbErrorText } from '../protocol/errors.ts';
 import { BatchFlock } from './batch-flock.ts';
 import { StartLimit } from './start-limit.ts';
@@ -32,6 +32,20 @@ export interface ScannerOptions {
   env?: NodeJS.ProcessEnv;
   /** The logger thread's script (default: dist/svscan-logger.cjs beside svscan's bundle). */
   loggerScript?: string;
+  /** Told of every event of every worker (essential services: essential.ts; stdout-logs.ts). */
+  onServiceEvent?: (event: ServiceEvent) => void;
+  /** stdio of a start of S while S has no logger (--log-stdout: stdout-logs.ts); svscan's own if undefined. */
+  unloggedStdio?: (name: string, dir: string) => StdioForStart | undefined;
+}
+
+export interface ServiceEvent {
+  /** The service's name in the scan directory, and the supervised directory (S or S/log). */
+  name: string;
+  dir: string;
+  which: 'main' | 'log';
+  event: WorkerEvent;
+  /** Its worker wants it up and svscan is not stopping it: an exit now is no operator's doing. */
+  wantedUp: boolean;
 }
 
 export interface ScannerStats {
@@ -297,7 +311,7 @@ export class Scanner {
       // S writes into the pipe only while a logger of ours reads it (else 64 KiB in, S would block).
       : () => (service.pipe?.isOpen && service.log.running
         ? service.pipe.serviceStdio(service.log.worker instanceof BuiltinLogger)
-        : { stdio: ['inherit', 'inherit', 'inherit'] as ['inherit', 'inherit', 'inherit'] });
+        : this.options.unloggedStdio?.(service.entry.name, slot.dir) ?? { stdio: ['inherit', 'inherit', 'inherit'] as ['inherit', 'inherit', 'inherit'] });
     slot.starting = this.limiter.run(async () => {
       if (this.stopping || service.removing) return;
       try {
@@ -339,6 +353,8 @@ export class Scanner {
   private onWorkerEvent(service: Service, which: Which, event: WorkerEvent): void {
     const slot = service[which];
     const name = this.label(service, which);
+    const wantedUp = slot.worker?.status.want === 'up' && !this.stopping && !service.removing;
+    this.options.onServiceEvent?.({ name: service.entry.name, dir: slot.dir, which, event, wantedUp });
     switch (event.type) {
       case 'start': {
         slot.startedAt = Date.now();
