@@ -22,14 +22,12 @@ const LEAN = new Set(['svscan', 'relaxlogs', 'sabo', 'supervise']);
 /**
  * svscan gives pino its own synchronous destination and never uses pino.transport() or
  * pino.destination(): leaving out the modules behind them (worker threads, thread-stream, sonic-boom)
- * saves ~0.5-1 MB RSS. relaxlogs writes through pino.destination({ sync: true }), which is sonic-boom,
- * and never uses transports. Anything that did call a left-out module would throw this error, not
- * misbehave.
+ * saves ~0.5-1 MB RSS. Anything that did call them would throw this error, not misbehave.
  */
-const pinoWithout = (modules) => ({
+const pinoWithoutTransports = {
   name: 'pino-without-transports',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${modules.join('|')})$`) }, (a) =>
+    b.onResolve({ filter: /^(thread-stream|sonic-boom|worker_threads)$/ }, (a) =>
       /[\\/]node_modules[\\/]pino[\\/]/.test(a.importer) ? { path: a.path, namespace: 'left-out' } : undefined);
     b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({
       loader: 'js',
@@ -38,9 +36,7 @@ const pinoWithout = (modules) => ({
         : `module.exports = function leftOut() { throw new Error(${JSON.stringify(`${a.path} is not bundled (scripts/build.mjs)`)}); };`,
     }));
   },
-});
-/** Per lean entry point: the pino modules it never calls. */
-const PINO_LEFT_OUT = { svscan: ['thread-stream', 'sonic-boom', 'worker_threads'], relaxlogs: ['thread-stream', 'worker_threads'] };
+};
 
 /**
  * A CommonJS bundle has no import.meta: sabo starts its copy worker from its own file
@@ -70,7 +66,7 @@ await Promise.all(entries.map((name) => {
     outfile: join(dist, cjs ? `${name}.cjs` : `${name}.mjs`),
     format: cjs ? 'cjs' : 'esm',
     packages: cjs ? undefined : 'external',
-    plugins: PINO_LEFT_OUT[name] ? [pinoWithout(PINO_LEFT_OUT[name])] : [],
+    plugins: name === 'svscan' ? [pinoWithoutTransports] : [],
     ...(cjs && name === 'sabo' ? importMetaUrl : {}),
   });
 }));

@@ -1,8 +1,8 @@
 // The logger as a process: stdin into one LogStream (stream.ts: framer, rotating file, timers, lock,
-// write-error back-pressure), signals mapped onto it, diagnostics to stderr through pino.
+// write-error back-pressure), signals mapped onto it, diagnostics to stderr (diagnostics.ts).
 import fs from 'node:fs';
-import pino from 'pino';
 import { djbErrorText } from '../protocol/errors.ts';
+import { createDiagnostics } from './diagnostics.ts';
 import type { LongLines } from './framer.ts';
 import { readInput, type Input, type InputHandlers } from './input.ts';
 import type { FsyncMode } from './rotating-file.ts';
@@ -48,7 +48,7 @@ export interface LoggerOptions {
 
 /** Validates `o` (throws UsageError before any side effect) and runs until exit. */
 export function runLogger(o: LoggerOptions): void {
-  const log = pino({ name: 'relaxlogs', base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  const log = createDiagnostics('relaxlogs');
   const fatal = (msg: string): never => {
     log.fatal(msg);
     process.exit(EXIT_TEMPORARY);
