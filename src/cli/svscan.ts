@@ -8,6 +8,8 @@ import { djbErrorText } from '../protocol/errors.ts';
 import { createLogger, type LogFormat } from '../svscan/diagnostics.ts';
 import { Scanner } from '../svscan/scanner.ts';
 import { OrphanReaper } from '../svscan/reaper.ts';
+import { essentialExitCode } from '../svscan/essential.ts';
+import { StdoutLogs } from '../svscan/stdout-logs.ts';
 import { VERSION } from '../protocol/version.ts';
 
 const EXIT_USAGE = 100;
@@ -36,10 +38,12 @@ Options:
   --start-hold SECONDS        least time between two starts of a service (daemontools: 1)     [default: 1]
   --start-concurrency N       service directories taken in charge at the same time            [default: 32]
   --subreaper                 adopt and reap orphans of services (PR_SET_CHILD_SUBREAPER); always on as PID 1
+  --log-stdout                services without log/: stdout and stderr to svscan's stdout, "NAME: " before each line
   -h, --help                  this text
   -v, --version               the version
 
-Exit codes: 0 after SIGTERM/SIGINT once every service is down; 100 usage; 111 DIR unusable or internal error.
+Exit codes: 0 after SIGTERM/SIGINT once every service is down; an essential service's exit code (128 + signal
+when killed) after its death stopped every service; 100 usage; 111 DIR unusable or internal error.
 See man svscan (doc/svscan.md).
 `;
 
@@ -53,6 +57,7 @@ const OPTIONS = {
   'start-hold': { type: 'string' },
   'start-concurrency': { type: 'string' },
   subreaper: { type: 'boolean' },
+  'log-stdout': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -114,21 +119,38 @@ try {
 }
 
 let reaper: OrphanReaper | undefined;
-const scanner = new Scanner({ dir, logger: log, rescanIntervalMs, killTimeoutMs, watch: argv.watch, startHoldMs, startConcurrency });
+const stdoutLogs = values['log-stdout'] ? new StdoutLogs(log) : undefined;
+const scanner = new Scanner({
+  dir, logger: log, rescanIntervalMs, killTimeoutMs, watch: argv.watch, startHoldMs, startConcurrency,
+  unloggedStdio: stdoutLogs && ((name, serviceDir) => stdoutLogs.stdioFor(name, serviceDir)),
+  onServiceEvent: (e) => {
+    stdoutLogs?.onServiceEvent(e);
+    const code = essentialExitCode(e);
+    if (code === undefined) return;
+    log.warn({ service: e.name, code }, `essential service ${e.name} died (${e.dir}/essential): stopping every service, svscan exits ${code}`);
+    shutdown('essential', code);
+    e.stopNow(); // now, before its worker starts it again
+  },
+});
 
-function shutdown(signal: NodeJS.Signals): void {
-  log.info({ signal }, 'stopping: services first, then their loggers');
+let shuttingDown = false;
+/** The orderly stop; the first cause decides the exit code (a TERM during it changes nothing). */
+function shutdown(cause: NodeJS.Signals | 'essential', exitCode = 0): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (cause !== 'essential') log.info({ signal: cause }, 'stopping: services first, then their loggers');
   scanner.stop().then(async () => {
     await reaper?.endLeftovers(killTimeoutMs);
-    log.info('svscan exits');
-    process.exit(0);
+    await stdoutLogs?.close();
+    log.info({ exitCode }, 'svscan exits');
+    process.exit(exitCode);
   }, (err: unknown) => {
     log.fatal({ err: String(err) }, 'stop failed');
     process.exit(EXIT_FATAL);
   });
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
 // What the supervisor itself costs, on demand (relaxlogs answers USR1 the same way): memory, fds, and
 // its CPU time as a share of one core since the previous SIGUSR1 (since start the first time).
 let lastCpu = { at: Date.now() - process.uptime() * 1000, usage: { user: 0, system: 0 } };

@@ -46,6 +46,8 @@ export interface ServiceEvent {
   event: WorkerEvent;
   /** Its worker wants it up and svscan is not stopping it: an exit now is no operator's doing. */
   wantedUp: boolean;
+  /** Brings this directory down at once, as svscan's stop does (an exit then starts nothing). */
+  stopNow: () => void;
 }
 
 export interface ScannerStats {
@@ -354,7 +356,8 @@ export class Scanner {
     const slot = service[which];
     const name = this.label(service, which);
     const wantedUp = slot.worker?.status.want === 'up' && !this.stopping && !service.removing;
-    this.options.onServiceEvent?.({ name: service.entry.name, dir: slot.dir, which, event, wantedUp });
+    const stopNow = () => void slot.worker?.stop({ killAfterMs: this.options.killTimeoutMs });
+    this.options.onServiceEvent?.({ name: service.entry.name, dir: slot.dir, which, event, wantedUp, stopNow });
     switch (event.type) {
       case 'start': {
         slot.startedAt = Date.now();
