@@ -1,0 +1,62 @@
+// Essential services: the death of a service holding a file `essential` stops every service and
+// ends svscan with its exit code (128 + signal when killed); an operator's svc -d does not.
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, Sandbox, sh, upPid, waitFor } from '../helpers/sandbox.ts';
+import { exitOf, SLEEPER, startSvscan } from '../svscan/helpers.ts';
+import { CAN_UNSHARE, startPid1 } from './helpers.ts';
+
+let sb: Sandbox;
+afterEach(() => sb?.cleanup());
+
+describe('essential services', () => {
+  it('its exit code becomes svscan\'s, after every other service is stopped', async () => {
+    sb = new Sandbox();
+    const app = sb.service('scan/app', '#!/bin/sh\nsleep 0.5\nexit 42\n');
+    writeFileSync(join(app, 'essential'), '');
+    const other = sb.service('scan/other', SLEEPER);
+    const svscan = startSvscan(sb, sb.path('scan'), ['--kill-timeout', '2']);
+    const otherPid = await upPid(other);
+    expect(await exitOf(svscan)).toEqual({ code: 42, signal: null });
+    expect(svscan.has((r) => r.service === 'other' && r.msg === 'exited' && r.signal === 'SIGTERM' && r.pid === otherPid)).toBe(true);
+    // Not started again between its death and the stop.
+    expect(svscan.records().filter((r) => r.service === 'app' && (r.msg === 'started' || r.msg === 'restarted')).length).toBe(1);
+  }, 30_000);
+
+  it('killed by a signal: 128 + its number', async () => {
+    sb = new Sandbox();
+    const app = sb.service('scan/app', SLEEPER);
+    writeFileSync(join(app, 'essential'), '');
+    const svscan = startSvscan(sb, sb.path('scan'));
+    process.kill(await upPid(app), 'SIGKILL');
+    expect(await exitOf(svscan)).toEqual({ code: 137, signal: null });
+  }, 30_000);
+
+  it('svc -d is no death: svscan goes on; without the file a death is a restart', async () => {
+    sb = new Sandbox();
+    const app = sb.service('scan/app', SLEEPER);
+    writeFileSync(join(app, 'essential'), '');
+    const plain = sb.service('scan/plain', SLEEPER);
+    const svscan = startSvscan(sb, sb.path('scan'));
+    await upPid(app);
+    process.kill(await upPid(plain), 'SIGKILL');
+    expect(sh(bin('svc'), ['-d', app]).code).toBe(0);
+    await waitFor('app down', () => svscan.has((r) => r.service === 'app' && r.msg === 'exited'));
+    await waitFor('plain restarted', () => svscan.has((r) => r.service === 'plain' && r.msg === 'restarted'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(svscan.exitCode).toBe(null);
+    process.kill(svscan.pid!, 'SIGTERM');
+    expect(await exitOf(svscan)).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it.skipIf(!CAN_UNSHARE)('as PID 1 too: the namespace ends with its code', async () => {
+    sb = new Sandbox();
+    const app = sb.service('scan/app', '#!/bin/sh\nsleep 0.5\nexit 5\n');
+    writeFileSync(join(app, 'essential'), '');
+    sb.service('scan/other', SLEEPER);
+    const ns = await startPid1(sb, sb.path('scan'));
+    expect(await exitOf(ns.svscan)).toEqual({ code: 5, signal: null });
+    expect(ns.processes()).toEqual([]);
+  }, 30_000);
+});
