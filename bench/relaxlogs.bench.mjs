@@ -3,7 +3,8 @@
 // logger rotating (and so fsyncing) every 16 MiB, which is the same durability for all of them.
 // Prints MB/s, lines/s and CPU seconds (user + sys of the logger alone) and relaxlogs' ratio to the
 // fastest peer. Peers not installed are named and skipped.
-//   node bench/relaxlogs.bench.mjs            (RELAXLOGS_BENCH_LINES=10000000 for the issue's 10M)
+//   node bench/relaxlogs.bench.mjs            (RELAXLOGS_BENCH_LINES=10000000 for the issue's 10M;
+//   RELAXLOGS_BENCH_ARGS='--buffer-size 64K' adds options to relaxlogs' command line)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,7 +58,7 @@ const peers = [
   },
   { name: 's6-log', bin: 's6-log', stamp: 'T', on: `s6-log T n1000 s${ROTATE} ${out}`, off: `s6-log n1000 s${ROTATE} ${out}` },
 ];
-const ours = `${relaxlogs} --log-dir ${out} --rotation-time 1440 --rotation-size ${ROTATE}`;
+const ours = `${relaxlogs} --log-dir ${out} --rotation-time 1440 --rotation-size ${ROTATE} ${process.env.RELAXLOGS_BENCH_ARGS ?? ''}`;
 const rows = [
   { name: 'relaxlogs', stamp: '--with-time', on: `${ours} --with-time`, off: ours },
   { name: 'relaxlogs', stamp: 'tai64n', on: `${ours} --time-format tai64n`, off: null },
@@ -65,8 +66,8 @@ const rows = [
 
 const missing = peers.filter((p) => !has(p.bin)).map((p) => p.name);
 const present = peers.filter((p) => has(p.bin));
-if (!fs.existsSync(path.join(root, 'dist', 'relaxlogs.mjs'))) {
-  console.log('dist/relaxlogs.mjs missing: run npm run build first');
+if (!fs.existsSync(path.join(root, 'dist', 'relaxlogs.cjs'))) {
+  console.log('dist/relaxlogs.cjs missing: run npm run build first');
   process.exit(1);
 }
 
@@ -99,6 +100,6 @@ for (const t of table.filter((x) => x.logger === 'relaxlogs')) {
   if (b) console.log(`relaxlogs (${t.timestamps}) / fastest peer ${b.logger} (${b.timestamps}): ${(b.real / t.real).toFixed(2)}x throughput, ${(t.cpu / b.cpu).toFixed(2)}x CPU`);
 }
 if (!present.length) console.log('no peer installed: no ratio');
-// Every figure includes start-up, which weighs on small inputs: Node, yargs and pino cost relaxlogs this.
+// Every figure includes start-up, which weighs on small inputs: Node's own start costs relaxlogs this.
 const idle = spawnSync('bash', ['-c', `TIMEFORMAT='%R'; { time ${ours} </dev/null >/dev/null 2>&1 ; } 2>&1`], { encoding: 'utf8' });
 console.log(`relaxlogs start-up and exit on empty input: ${idle.stdout.trim()} s wall`);
