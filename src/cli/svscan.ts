@@ -1,7 +1,7 @@
 // svscan [DIR]: supervise every service directory in DIR from one process (doc/svscan.md).
 // Exit codes: 0 after an orderly stop (SIGTERM/SIGINT), 100 usage error, 111 DIR unusable at start-up
 // or an internal fatal error (services are left running; a new svscan adopts them).
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { parseArgs } from 'node:util';
 import { djbErrorText } from '../protocol/errors.ts';
@@ -10,6 +10,7 @@ import { Scanner } from '../svscan/scanner.ts';
 import { OrphanReaper } from '../svscan/reaper.ts';
 import { essentialExitCode } from '../svscan/essential.ts';
 import { StdoutLogs } from '../svscan/stdout-logs.ts';
+import type { OwnLog } from '../svscan/own-log.ts';
 import { VERSION } from '../protocol/version.ts';
 
 const EXIT_USAGE = 100;
@@ -34,6 +35,7 @@ Options:
   --kill-timeout SECONDS      on stop: KILL the process group this long after TERM            [default: 10]
   --log-format json|pretty    svscan's own messages on stderr          [default: pretty on a TTY, else json]
   --log-level LEVEL           debug, info, warn or error                                      [default: info]
+  --log-dir DIR               svscan's own messages as JSON lines in rotated files in DIR instead (daily, 31 days)
   --no-watch                  no inotify: periodic and signalled (HUP, ALRM) rescans only
   --start-hold SECONDS        least time between two starts of a service (daemontools: 1)     [default: 1]
   --start-concurrency N       service directories taken in charge at the same time            [default: 32]
@@ -52,6 +54,7 @@ const OPTIONS = {
   'kill-timeout': { type: 'string' },
   'log-format': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-dir': { type: 'string' },
   watch: { type: 'boolean' },
   'no-watch': { type: 'boolean' },
   'start-hold': { type: 'string' },
@@ -109,13 +112,35 @@ const startHoldMs = seconds(argv['start-hold'], 'start-hold', 0);
 const startConcurrency = argv['start-concurrency'];
 if (!Number.isInteger(startConcurrency) || startConcurrency < 1) usageError('--start-concurrency must be an integer >= 1');
 const format = (argv['log-format'] ?? (isatty(2) ? 'pretty' : 'json')) as LogFormat;
-const log = createLogger(format, 2, argv['log-level']);
+const logDir = values['log-dir'];
+if (logDir === '') usageError('--log-dir: a directory expected');
+const stderrLog = createLogger(format, 2, argv['log-level']);
+// --log-dir: every message into DIR's rotated files (svscan/own-log.ts, loaded only then), stderr
+// until it is open and for its own problems. Before anything else, so that the rest lands there.
+let ownLog: OwnLog | undefined;
+const log = logDir === undefined ? stderrLog : createLogger('json', 2, argv['log-level'], {
+  write: (line) => {
+    if (ownLog) ownLog.write(line);
+    else try { writeSync(2, line); } catch { /* stderr closed */ }
+  },
+});
+const ownLogOpen = logDir === undefined ? Promise.resolve() : import('../svscan/own-log.ts').then(({ OwnLog }) => {
+  try {
+    ownLog = new OwnLog(logDir, stderrLog);
+  } catch (err) {
+    stderrLog.fatal({ dir: logDir }, `unable to log to ${logDir}: ${(err as Error).message}`);
+    process.exit(EXIT_FATAL);
+  }
+  process.on('exit', () => ownLog!.close());
+});
 
-try {
-  if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-} catch (err) {
-  log.fatal({ dir }, `unable to chdir to ${dir}: ${djbErrorText(err)}`);
-  process.exit(EXIT_FATAL);
+function checkScanDir(): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    log.fatal({ dir }, `unable to chdir to ${dir}: ${djbErrorText(err)}`);
+    process.exit(EXIT_FATAL);
+  }
 }
 
 let reaper: OrphanReaper | undefined;
@@ -168,6 +193,12 @@ process.on('SIGUSR1', () => {
   }
   log.info({ ...scanner.stats(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, openFds, cpuShare: Number(cpuShare.toFixed(4)) }, 'stats');
 });
+// Upgrade or hand-over (doc/svscan.md, Signals): exit now, every service and logger left running in
+// its own session; the next svscan adopts them. Built-in loggers (src/logd/) end with svscan.
+process.on('SIGQUIT', () => {
+  log.info({ signal: 'SIGQUIT' }, 'exiting now and leaving every service running: the next svscan adopts them');
+  process.exit(0);
+});
 process.on('SIGHUP', () => scanner.rescan('SIGHUP'));
 process.on('SIGALRM', () => scanner.rescan('SIGALRM'));
 process.on('uncaughtException', (err) => {
@@ -178,7 +209,10 @@ process.on('uncaughtException', (err) => {
 
 // As PID 1 (a container) or a subreaper, orphans are ours to reap (svscan/reaper.ts); before the
 // first service starts, so that none of its orphans is missed.
-OrphanReaper.start(log, values.subreaper ?? false).then((r) => {
+ownLogOpen.then(() => {
+  checkScanDir();
+  return OrphanReaper.start(log, values.subreaper ?? false);
+}).then((r) => {
   reaper = r;
   scanner.start();
 }, (err: unknown) => {

@@ -48,10 +48,16 @@ function syncDestination(fd: number, transform?: (line: string) => string) {
   };
 }
 
-export function createLogger(format: LogFormat, fd = 2, level = 'info'): Logger {
+/** Takes each JSON line, whole, and writes it before returning. */
+export interface LineDestination {
+  write(line: string): void;
+}
+
+/** Messages to `fd`; JSON lines to `destination` instead when given (svscan --log-dir: own-log.ts). */
+export function createLogger(format: LogFormat, fd = 2, level = 'info', destination?: LineDestination): Logger {
   const colour = format === 'pretty' && process.env.NO_COLOR === undefined && isatty(fd);
-  const destination = format === 'pretty' ? syncDestination(fd, (line) => prettyLine(line, colour)) : syncDestination(fd);
-  return pino({ name: 'svscan', level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime }, destination);
+  const out = destination ?? (format === 'pretty' ? syncDestination(fd, (line) => prettyLine(line, colour)) : syncDestination(fd));
+  return pino({ name: 'svscan', level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime }, out);
 }
 
 export type { Logger };
