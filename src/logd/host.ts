@@ -273,7 +273,7 @@ export class BuiltinLogger {
         this.o.onEvent({ type: 'warning', text: `${this.dir}: ${m.text}` });
         break;
       case 'fatal':
-        this.failed(m.text);
+        this.failed(`${m.text} (options from ${this.o.optionsFile})`);
         break;
       case 'closed':
         this.ended({ code: 0, signal: null, at: Date.now() });
