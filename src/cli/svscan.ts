@@ -8,7 +8,7 @@ import { djbErrorText } from '../protocol/errors.ts';
 import { createLogger, type LogFormat } from '../svscan/diagnostics.ts';
 import { Scanner } from '../svscan/scanner.ts';
 import { OrphanReaper } from '../svscan/reaper.ts';
-import { essentialExitCode } from '../svscan/essential.ts';
+import { essentialExitCode, keepDown } from '../svscan/essential.ts';
 import { StdoutLogs } from '../svscan/stdout-logs.ts';
 import type { OwnLog } from '../svscan/own-log.ts';
 import { VERSION } from '../protocol/version.ts';
@@ -154,7 +154,7 @@ const scanner = new Scanner({
     if (code === undefined) return;
     log.warn({ service: e.name, code }, `essential service ${e.name} died (${e.dir}/essential): stopping every service, svscan exits ${code}`);
     shutdown('essential', code);
-    e.stopNow(); // now, before its worker starts it again
+    keepDown(e);
   },
 });
 

@@ -21,3 +21,14 @@ export function essentialExitCode(e: ServiceEvent): number | undefined {
   if (signal) return 128 + (constants.signals[signal] ?? 0);
   return code ?? UNKNOWN_STATUS_CODE;
 }
+
+/**
+ * Keeps the dead essential service down. Without a `finish` script, at once, from inside the exit's
+ * report: right after it the worker would start ./run again. With one, a tick later: the worker runs
+ * ./finish right after the report (and restarts only once it ends), and a stop from inside the report
+ * would end the worker before ./finish runs.
+ */
+export function keepDown(e: ServiceEvent): void {
+  if (existsSync(join(e.dir, 'finish'))) process.nextTick(e.stopNow);
+  else e.stopNow();
+}

@@ -1,7 +1,7 @@
 // Essential services: the death of a service holding a file `essential` stops every service and
 // ends svscan with its exit code (128 + signal when killed); an operator's svc -d does not.
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, Sandbox, sh, upPid, waitFor } from '../helpers/sandbox.ts';
 import { exitOf, SLEEPER, startSvscan } from '../svscan/helpers.ts';
@@ -15,11 +15,14 @@ describe('essential services', () => {
     sb = new Sandbox();
     const app = sb.service('scan/app', '#!/bin/sh\nsleep 0.5\nexit 42\n');
     writeFileSync(join(app, 'essential'), '');
+    // Its finish script runs to its end before svscan exits.
+    writeFileSync(join(app, 'finish'), `#!/bin/sh\nsleep 0.3\necho "$1" > ${sb.path('finished')}\n`, { mode: 0o755 });
     const other = sb.service('scan/other', SLEEPER);
     const svscan = startSvscan(sb, sb.path('scan'), ['--kill-timeout', '2']);
     const otherPid = await upPid(other);
     expect(await exitOf(svscan)).toEqual({ code: 42, signal: null });
     expect(svscan.has((r) => r.service === 'other' && r.msg === 'exited' && r.signal === 'SIGTERM' && r.pid === otherPid)).toBe(true);
+    expect(readFileSync(sb.path('finished'), 'utf8')).toBe('42\n');
     // Not started again between its death and the stop.
     expect(svscan.records().filter((r) => r.service === 'app' && (r.msg === 'started' || r.msg === 'restarted')).length).toBe(1);
   }, 30_000);
@@ -31,6 +34,7 @@ describe('essential services', () => {
     const svscan = startSvscan(sb, sb.path('scan'));
     process.kill(await upPid(app), 'SIGKILL');
     expect(await exitOf(svscan)).toEqual({ code: 137, signal: null });
+    expect(svscan.records().filter((r) => r.service === 'app' && (r.msg === 'started' || r.msg === 'restarted')).length).toBe(1);
   }, 30_000);
 
   it('svc -d is no death: svscan goes on; without the file a death is a restart', async () => {
