@@ -17,7 +17,7 @@ const dist = join(root, 'dist');
 const HOT_CLIENTS = new Set(['svc', 'svstat', 'svok', 'svwait', 'svcheck', 'tai64n', 'tai64nlocal']);
 
 /** Entry points bundled with their dependencies into one CommonJS file, for memory. */
-const LEAN = new Set(['svscan', 'relaxlogs', 'sabo', 'supervise']);
+const LEAN = new Set(['svscan', 'relaxlogs', 'sabo', 'supervise', 'multilog']);
 
 /**
  * svscan gives pino its own synchronous destination and never uses pino.transport() or

@@ -11,6 +11,9 @@ import tty from 'node:tty';
 export interface Input {
   pause(): void;
   resume(): void;
+  /** From now on, read at most `n` bytes at a time (multilog reads byte by byte after TERM so that
+   * nothing past the end of the last line is taken from the pipe; a terminal ignores it). */
+  limitReads(n: number): void;
 }
 
 export interface InputHandlers {
@@ -24,30 +27,33 @@ const READ_SIZE = 64 * 1024;
 export function readInput(fd: number, h: InputHandlers): Input {
   const st = fs.fstatSync(fd);
   const buffer = Buffer.allocUnsafe(READ_SIZE);
+  let readSize = READ_SIZE;
+  const limitReads = (n: number): void => { readSize = Math.max(1, Math.min(n, READ_SIZE)); };
   if (st.isFIFO() || st.isSocket()) {
     // `onread` works on net.Socket since Node 12 but @types/node only declares it for connect().
+    // A function as `buffer` is asked for the buffer of each read, which is what sets its size.
     const options = {
       fd, readable: true, writable: false,
-      onread: { buffer, callback: (n: number, buf: Uint8Array) => { h.data(Buffer.from(buf.buffer, buf.byteOffset, n)); } },
+      onread: { buffer: () => (readSize === READ_SIZE ? buffer : buffer.subarray(0, readSize)), callback: (n: number, buf: Uint8Array) => { h.data(Buffer.from(buf.buffer, buf.byteOffset, n)); } },
     } as net.SocketConstructorOpts;
     const socket = new net.Socket(options);
     socket.on('end', () => h.end());
     socket.on('error', (err) => h.error(err));
-    return { pause: () => socket.pause(), resume: () => socket.resume() };
+    return { pause: () => socket.pause(), resume: () => socket.resume(), limitReads };
   }
   if (tty.isatty(fd)) {
     const stream = new tty.ReadStream(fd);
     stream.on('data', (chunk: Buffer) => h.data(chunk));
     stream.on('end', () => h.end());
     stream.on('error', (err) => h.error(err));
-    return { pause: () => stream.pause(), resume: () => stream.resume() };
+    return { pause: () => stream.pause(), resume: () => stream.resume(), limitReads: () => {} };
   }
   let paused = false;
   let reading = false;
   const next = (): void => {
     if (paused || reading) return;
     reading = true;
-    fs.read(fd, buffer, 0, READ_SIZE, null, (err, n) => {
+    fs.read(fd, buffer, 0, readSize, null, (err, n) => {
       reading = false;
       if (err) { h.error(err); return; }
       if (n === 0) { h.end(); return; }
@@ -56,5 +62,5 @@ export function readInput(fd: number, h: InputHandlers): Input {
     });
   };
   next();
-  return { pause: () => { paused = true; }, resume: () => { paused = false; next(); } };
+  return { pause: () => { paused = true; }, resume: () => { paused = false; next(); }, limitReads };
 }
