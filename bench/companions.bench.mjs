@@ -38,20 +38,25 @@ console.log(`${nodeVersion}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
-/** Median wall time of `sh -c cmd` in ms. */
-function startMs(cmd, env) {
+/**
+ * Median wall time in ms of each `sh -c cmd`. Without hyperfine the commands take turns, one run
+ * each per round, so that the load of a shared machine drifting during the bench weighs on all alike.
+ */
+function startMs(cmds, env) {
   if (have('hyperfine')) {
     const out = join(tmp, 'hf.json');
-    spawnSync('hyperfine', ['-N', '-w', '3', '-r', String(RUNS), '--export-json', out, cmd], { env, stdio: 'ignore' });
-    return JSON.parse(readFileSync(out, 'utf8')).results[0].median * 1000;
+    spawnSync('hyperfine', ['-N', '-w', '3', '-r', String(RUNS), '--export-json', out, ...cmds], { env, stdio: 'ignore' });
+    return JSON.parse(readFileSync(out, 'utf8')).results.map((r) => r.median * 1000);
   }
-  const times = [];
-  for (let i = 0; i < RUNS + 3; i++) {
-    const t0 = process.hrtime.bigint();
-    spawnSync('sh', ['-c', cmd], { env, stdio: 'ignore' });
-    if (i >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const times = cmds.map(() => []);
+  for (let i = 0; i < RUNS + 2; i++) {
+    cmds.forEach((cmd, c) => {
+      const t0 = process.hrtime.bigint();
+      spawnSync('sh', ['-c', cmd], { env, stdio: 'ignore' });
+      if (i >= 2) times[c].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
   }
-  return median(times);
+  return times.map(median);
 }
 
 const svc = join(tmp, 'svc');
@@ -71,12 +76,12 @@ const startCases = [
 console.log(`\nstart-up, median of ${RUNS} (${have('hyperfine') ? 'hyperfine' : 'hrtime around sh -c'}); ratio to node -e 0 in the same environment, target <= 1.2x`);
 console.log('| command | with NODE_EXTRA_CA_CERTS | ratio | without | ratio |');
 console.log('| --- | --- | --- | --- | --- |');
-const base = { with: startMs(startCases[0][1], withCa), without: startMs(startCases[0][1], withoutCa) };
-for (const [name, cmd] of startCases) {
-  const w = name === 'node -e 0' ? base.with : startMs(cmd, withCa);
-  const wo = name === 'node -e 0' ? base.without : startMs(cmd, withoutCa);
-  console.log(`| ${name} | ${w.toFixed(1)} ms | ${(w / base.with).toFixed(2)}x | ${wo.toFixed(1)} ms | ${(wo / base.without).toFixed(2)}x |`);
-}
+const cmds = startCases.map(([, cmd]) => cmd);
+const timed = { with: startMs(cmds, withCa), without: startMs(cmds, withoutCa) };
+startCases.forEach(([name], i) => {
+  const [w, wo] = [timed.with[i], timed.without[i]];
+  console.log(`| ${name} | ${w.toFixed(1)} ms | ${(w / timed.with[0]).toFixed(2)}x | ${wo.toFixed(1)} ms | ${(wo / timed.without[0]).toFixed(2)}x |`);
+});
 
 function memoryKb(pid) {
   try {
