@@ -77,11 +77,23 @@ export class LoggerThread {
     return worker;
   }
 
-  /** At svscan's stop, once every logger has closed (or given up on a hung one). */
-  async terminate(): Promise<void> {
+  /**
+   * At svscan's stop, once every logger has closed (or been given up on). False when the thread did not
+   * end within `timeoutMs`: it is stuck in a system call (a hung disk), and then Node's own exit would
+   * wait for it forever too (it joins every worker thread).
+   */
+  async terminate(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
-    await this.worker?.terminate();
+    const worker = this.worker;
     this.worker = undefined;
+    if (!worker) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      worker.terminate().then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    return ended;
   }
 }
 

@@ -71,6 +71,8 @@ const QUICK_EXIT_MS = 1000;
 /** After this many quick exits in a row, only every CRASH_LOG_EVERY-th is logged. */
 const CRASH_LOG_FIRST = 3;
 const CRASH_LOG_EVERY = 60;
+/** Longest wait for the logger thread to end at stop (it may be stuck writing to a hung disk). */
+const LOGGER_THREAD_EXIT_MS = 2000;
 /** Longest wait for a logger to finish its input by itself at stop, before it is sent TERM. */
 const LOGGER_EOF_GRACE_MS = 2000;
 
@@ -454,7 +456,11 @@ export class Scanner {
         await s.main.worker?.stop({ killAfterMs: this.options.killTimeoutMs });
       }));
       await Promise.all(services.map((s) => s.removing ?? this.stopLogger(s)));
-      await this.loggerThread?.terminate();
+      if (this.loggerThread && !(await this.loggerThread.terminate(LOGGER_THREAD_EXIT_MS))) {
+        // Every service is down already; only a kill ends a process whose thread waits on a hung disk.
+        this.log.error(`the logger thread is stuck in a system call (a hung disk?) and would keep svscan from exiting: svscan kills itself (SIGKILL); whatever that thread had not written is lost`);
+        process.kill(process.pid, 'SIGKILL');
+      }
       this.log.info('every service is down');
     })();
     return this.stopping;
