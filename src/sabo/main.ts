@@ -2,7 +2,7 @@
 // copy worker, keeps the worker's share up to date (census every refresh interval and whenever the
 // directory changes), reports statistics, and turns every way of ending into cleanup and an honest
 // exit status.
-import { unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -20,6 +20,18 @@ const FLUSH_GRACE_MS = 500;
 
 function say(text: string): void {
   try { writeSync(2, text); } catch { /* stderr gone: nothing to tell */ }
+}
+
+/** Written aside and renamed into place, so that a reader never sees an empty pidfile. */
+function writePidfile(path: string): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, `${process.pid}\n`);
+    renameSync(temp, path);
+  } catch (err) {
+    try { unlinkSync(temp); } catch { /* never created */ }
+    throw new Error(`unable to write pidfile ${path}: ${(err as Error).message}`);
+  }
 }
 
 /** Worker-thread entry: the same bundle, started by `run` below. */
@@ -152,7 +164,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
   process.on('SIGHUP', () => { reloadControl(); void recount(); });
 
   try {
-    if (o.pidfile) writeFileSync(o.pidfile, `${process.pid}\n`);
+    if (o.pidfile) writePidfile(o.pidfile);
     if (o.workDir) group = new ShareGroup(o.workDir, o.shareKey, o.weight);
   } catch (err) {
     say(`${name}: fatal: ${(err as Error).message}\n`);
