@@ -5,6 +5,7 @@
 // commands) is worker.ts; what is recorded goes into the ServiceState (status.ts).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { djbErrorText } from '../protocol/errors.ts';
 import { readExtendedStatus } from '../protocol/extended-status.ts';
@@ -52,6 +53,8 @@ export class ServiceChild {
    * is no quick death, whenever it comes (backoff.ts).
    */
   private operatorSignalledPid = 0;
+  /** performance.now() when `state.pid` started: how long it ran never depends on the wall clock. */
+  private startedAt = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
   /** timeout-kill: cancels the KILL due after `svc -d`. */
   private cancelTimeoutKill: (() => void) | undefined;
@@ -77,7 +80,7 @@ export class ServiceChild {
     const pid = ext.pid;
     const stopWatch = watchExit(pid, ext.pidStartTicks, () => {
       // Not our child: its exit status went to its new parent. Code and signal are unknown.
-      this.host.queueExit({ pid, code: null, signal: null, at: Date.now() });
+      this.host.queueExit({ pid, code: null, signal: null, at: Date.now(), monotonicAt: performance.now() });
       this.host.drain();
     });
     if (!stopWatch) return;
@@ -92,6 +95,8 @@ export class ServiceChild {
     state.pid = pid;
     state.startTicks = ext.pidStartTicks;
     state.since = fromMilliseconds(ext.since);
+    // Its start is known only on the wall clock of an earlier supervisor: read once, now.
+    this.startedAt = performance.now() - Math.max(0, Date.now() - ext.since);
     state.readySince = ext.readySince;
     state.lastExit = ext.lastExit;
     if (previous && previous.pid === pid) {
@@ -125,13 +130,14 @@ export class ServiceChild {
     // Without a listener a failed kill (EPERM after a setuid exec, say) would crash the whole process.
     child.on('error', (err) => this.warn(`unable to signal ${this.dir}/run (pid ${pid}): ${djbErrorText(err)}`));
     child.once('exit', (code, signal) => {
-      this.host.queueExit({ pid, code, signal, at: Date.now() });
+      this.host.queueExit({ pid, code, signal, at: Date.now(), monotonicAt: performance.now() });
       this.host.drain();
     });
     state.paused = false;
     state.adopted = false;
     state.starts++;
     state.pidChange(pid);
+    this.startedAt = performance.now();
     state.startTicks = liveStartTicks(pid) ?? null;
     // Without notification-fd a service is ready as soon as it is up (s6's convention).
     state.readySince = files.notificationFd === undefined ? toMilliseconds(state.since) : null;
@@ -165,7 +171,7 @@ export class ServiceChild {
     this.state.paused = false;
     this.state.pidChange(0);
     this.state.announce();
-    this.host.queueExit({ pid: 0, code: 111, signal: null, at: Date.now() });
+    this.host.queueExit({ pid: 0, code: 111, signal: null, at: Date.now(), monotonicAt: performance.now() });
     this.host.hold();
   }
 
@@ -175,7 +181,7 @@ export class ServiceChild {
    */
   exited(exit: ChildExit): ServiceFiles {
     const { state } = this;
-    const ranForMs = exit.at - toMilliseconds(state.since);
+    const ranForMs = exit.monotonicAt - this.startedAt;
     this.child = undefined;
     this.closeNotification();
     this.cancelTimeoutKill?.();

@@ -62,4 +62,6 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
   /** Epoch ms. */
   at: number;
+  /** performance.now() at the exit: run times are measured on it, so a wall-clock jump changes none. */
+  monotonicAt: number;
 }
