@@ -5,6 +5,7 @@
 // with the path and what to do, and the other services go on.
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { SuperviseStartError, SuperviseWorker, type StdioForStart, type WorkerEvent } from '../supervise/worker.ts';
 import { djbErrorText } from '../protocol/errors.ts';
 import { BatchFlock } from './batch-flock.ts';
@@ -90,7 +91,10 @@ class Slot {
   quickExits = 0;
   /** Starts of ./run seen (restarts log as `restarted`). */
   starts = 0;
-  /** After a failed start, not before this time (epoch ms): a burst of scans does not retry at once. */
+  /**
+   * After a failed start, not before this time (performance.now(): a wall-clock step back must not
+   * put the retry off): a burst of scans does not retry at once.
+   */
   nextTry = 0;
   constructor(readonly dir: string) {}
 
@@ -120,6 +124,7 @@ export class Scanner {
   private watchedIno = 0;
   private rescanTimer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
+  /** performance.now() at the last scan. */
   private lastScanAt = 0;
   private scanDirProblem: string | undefined;
   private stopping: Promise<void> | undefined;
@@ -161,7 +166,7 @@ export class Scanner {
   /** A rescan soon, coalescing bursts of events (a thousand mkdirs make a few scans, not a thousand). */
   rescanSoon(reason: string): void {
     if (this.soonTimer || this.stopping) return;
-    const delay = Math.max(1, 3 - (Date.now() - this.lastScanAt));
+    const delay = Math.max(1, 3 - (performance.now() - this.lastScanAt));
     this.soonTimer = setTimeout(() => {
       this.soonTimer = undefined;
       this.rescan(reason);
@@ -171,7 +176,7 @@ export class Scanner {
   /** Lists the scan directory, starts what is new, stops what is gone. Never throws. */
   rescan(reason: string): void {
     if (this.stopping) return;
-    this.lastScanAt = Date.now();
+    this.lastScanAt = performance.now();
     this.ensureWatcher();
     let listing;
     try {
@@ -309,7 +314,7 @@ export class Scanner {
     const slot = service[which];
     if (slot.running) return Promise.resolve();
     if (slot.starting) return slot.starting;
-    if (Date.now() < slot.nextTry) return Promise.resolve();
+    if (performance.now() < slot.nextTry) return Promise.resolve();
     const stdio = which === 'log'
       ? () => service.pipe!.loggerStdio()
       // S writes into the pipe only while a logger of ours reads it (else 64 KiB in, S would block).
@@ -335,7 +340,7 @@ export class Scanner {
       } catch (err) {
         const text = err instanceof SuperviseStartError ? err.message : String((err as Error)?.message ?? err);
         const held = /supervise\/lock: temporary failure$/.test(text);
-        slot.nextTry = Date.now() + Math.min(1000, this.options.rescanIntervalMs);
+        slot.nextTry = performance.now() + Math.min(1000, this.options.rescanIntervalMs);
         this.problem(service, slot, 'warn', held
           ? `${slot.dir} is already supervised by another supervise (its supervise/lock is held): left alone; svscan checks again at every scan`
           : `${text}; svscan retries at every scan`);

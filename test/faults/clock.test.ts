@@ -3,10 +3,10 @@
 // is displayed or stored (svstat's seconds, status.json's epoch ms) follows the wall clock, as in
 // daemontools. The jumps are made with libfaketime (Debian package `faketime`): svscan reads its wall
 // clock from a file the test rewrites, its monotonic clock stays real.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ext, Sandbox, waitFor } from '../helpers/sandbox.ts';
+import { ext, Sandbox, statusPid, upPid, waitFor } from '../helpers/sandbox.ts';
 import { SLEEPER, startSvscan } from '../svscan/helpers.ts';
 
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -57,5 +57,40 @@ describe.skipIf(!HAVE_FAKETIME)('fault: wall-clock jumps (libfaketime)', () => {
     } finally {
       clearInterval(leap);
     }
+  });
+
+  it('a start that failed is retried a second later even though the clock stepped back a day meanwhile', async () => {
+    const scan = sb.path('scan');
+    mkdirSync(scan);
+    const dir = sb.service('scan/blocked', SLEEPER);
+    // supervise/ cannot be made: svscan reports the failure and retries.
+    writeFileSync(join(dir, 'supervise'), 'a file where supervise/ should be\n');
+    const svscan = startSvscan(sb, scan, ['--rescan-interval', '0.2'], { env: fakeClockEnv() });
+    await waitFor('the failure reported', () => svscan.has((r) => r.service === 'blocked' && /retries/.test(r.msg)));
+    setClockOffset(-86_400);
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(join(dir, 'supervise'));
+    // A retry time kept on the wall clock would now lie a day ahead.
+    const pid = await upPid(dir, 10_000);
+    expect(pid).toBeGreaterThan(0);
+  });
+
+  it('a new service is found at once after the clock stepped back an hour (the rescan coalescing is monotonic)', async () => {
+    const scan = sb.path('scan');
+    mkdirSync(scan);
+    const first = sb.service('scan/first', SLEEPER);
+    // Only inotify can find the new service soon: the periodic rescan is an hour away.
+    startSvscan(sb, scan, ['--rescan-interval', '3600'], { env: fakeClockEnv() });
+    await upPid(first);
+    setClockOffset(-3600);
+    await new Promise((r) => setTimeout(r, 300));
+    // Made beside the scan directory and moved in whole, as an operator should.
+    const staged = sb.service('second', SLEEPER);
+    const second = join(scan, 'second');
+    renameSync(staged, second);
+    const pid = await upPid(second, 10_000);
+    sb.track(pid);
+    expect(pid).toBeGreaterThan(0);
+    expect(statusPid(first)).toBeGreaterThan(0);
   });
 });
