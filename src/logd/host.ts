@@ -8,7 +8,7 @@
 // never a pidStartTicks: a later svscan must not "adopt" itself when S/log gets a log/run again.
 import { constants, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readExtendedStatus, EXTENDED_STATUS_VERSION, type ExtendedStatus, type LastExit, type LoggerStatus } from '../protocol/extended-status.ts';
 import { djbErrorText } from '../protocol/errors.ts';
 import type { Status } from '../protocol/status.ts';
@@ -103,7 +103,7 @@ export interface BuiltinLoggerOptions {
   /** The pipe from S (S/supervise/log.fifo), held open by svscan. */
   fifo: string;
   format: LoggerKind;
-  /** The options file (S/log/relaxlogs). */
+  /** The options file (S/log/relaxlogs or S/log/multilog). */
   optionsFile: string;
   thread: LoggerThread;
   tryLock?: (fd: number) => Promise<boolean>;
@@ -222,7 +222,7 @@ export class BuiltinLogger {
     this.retryTimer = undefined;
     let words: string[];
     try {
-      words = readOptionsFile(this.o.optionsFile, this.dir);
+      words = readOptionsFile(this.o.optionsFile, this.o.format, this.dir);
     } catch (err) {
       this.failed((err as Error).message);
       return;
@@ -240,7 +240,7 @@ export class BuiltinLogger {
     this.logDir = null;
     this.starts++;
     this.since = now();
-    this.o.thread.post({ op: 'open', id: this.id, fd, fifo: this.o.fifo, kind: this.o.format, words, reading: !this.paused });
+    this.o.thread.post({ op: 'open', id: this.id, fd, fifo: this.o.fifo, kind: this.o.format, words, base: resolve(this.dir), reading: !this.paused });
     this.announce();
     this.o.onEvent({ type: 'start', pid: process.pid });
   }

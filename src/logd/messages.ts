@@ -3,15 +3,16 @@
 // parsed in the thread, so that a Zone or a function never has to cross.
 import type { LogStreamStats } from '../relaxlogs/stream.ts';
 
-/** The format of a service's `log/relaxlogs` file (and, later, `log/multilog`). */
-export type LoggerKind = 'relaxlogs';
+/** The format of a service's options file: `log/relaxlogs` (relaxlogs' options) or `log/multilog` (a script). */
+export type LoggerKind = 'relaxlogs' | 'multilog';
 
 export type ToThread =
   /**
    * Start logger `id`: read `fd`, a fresh O_RDONLY|O_NONBLOCK open of `fifo` that becomes the thread's
-   * (when `reading`), and write as `words` say (--log-dir absolute).
+   * (when `reading`), and write as `words` say (relaxlogs: --log-dir absolute; multilog: directories
+   * relative to `base`, S/log).
    */
-  | { op: 'open'; id: number; fd: number; fifo: string; kind: LoggerKind; words: string[]; reading: boolean }
+  | { op: 'open'; id: number; fd: number; fifo: string; kind: LoggerKind; words: string[]; base: string; reading: boolean }
   /** Reading on or off (svc -d/-u, -p/-c): the pipe keeps what is not read. */
   | { op: 'read'; id: number; on: boolean }
   | { op: 'rotate'; id: number }

@@ -1,22 +1,31 @@
 // How a service's log/ directory asks for svscan's built-in logger: no `log/run`, and a file
-// `log/relaxlogs` holding relaxlogs' options (whitespace-separated words, `#` to the end of the line
-// a comment; `--log-dir` relative to log/). A `log/run` always wins: it is a logger of its own.
-// (A `log/multilog` holding a multilog script is the next format: LoggerKind gains it then.)
+// `log/relaxlogs` holding relaxlogs' options (`--log-dir` relative to log/), or `log/multilog` holding
+// a multilog script (its directories relative to log/): whitespace-separated words, `#` to the end of
+// the line a comment. A `log/run` always wins: it is a logger of its own.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { djbErrorText } from '../protocol/errors.ts';
 import type { LoggerKind } from './messages.ts';
 
-export const OPTIONS_FILES: readonly LoggerKind[] = ['relaxlogs'];
+export const OPTIONS_FILES: readonly LoggerKind[] = ['relaxlogs', 'multilog'];
 
 /** What runs S/log: its own `run` (a process, as daemontools), the built-in logger, or nothing. */
 export type LogMode = { kind: 'run' } | { kind: 'builtin'; format: LoggerKind; file: string } | { kind: 'none' };
 
-const exists = (path: string): boolean => statSync(path, { throwIfNoEntry: false }) !== undefined;
+/** stat(2) that never throws: what cannot be looked at (EACCES, ELOOP...) counts as absent, as for
+ * any other file of a service directory; the worker reports such a directory when it takes charge. */
+function stat(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+const exists = (path: string): boolean => stat(path) !== undefined;
 
+/** Never throws: it runs at every scan for every service. */
 export function logMode(logDir: string): LogMode {
-  const st = statSync(logDir, { throwIfNoEntry: false });
-  if (!st?.isDirectory()) return { kind: 'none' };
+  if (!stat(logDir)?.isDirectory()) return { kind: 'none' };
   if (exists(join(logDir, 'run'))) return { kind: 'run' };
   for (const format of OPTIONS_FILES) {
     const file = join(logDir, format);
@@ -48,13 +57,14 @@ export function absoluteLogDir(words: string[], base: string): string[] {
   });
 }
 
-/** Reads an options file into absolute words; throws an Error naming the file and what to do. */
-export function readOptionsFile(file: string, logDir: string): string[] {
+/** Reads an options file into words (relaxlogs': --log-dir absolute); throws an Error naming the file. */
+export function readOptionsFile(file: string, format: LoggerKind, logDir: string): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`unable to read ${file}: ${djbErrorText(err)}; make it a readable file of relaxlogs options`);
+    throw new Error(`unable to read ${file}: ${djbErrorText(err)}; make it a readable file of ${format === 'relaxlogs' ? 'relaxlogs options' : 'a multilog script'}`);
   }
-  return absoluteLogDir(splitWords(text), resolve(logDir));
+  const words = splitWords(text);
+  return format === 'relaxlogs' ? absoluteLogDir(words, resolve(logDir)) : words;
 }

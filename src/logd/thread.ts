@@ -14,8 +14,9 @@ import { Socket, type SocketConstructorOpts } from 'node:net';
 import { parentPort } from 'node:worker_threads';
 import { djbErrorText } from '../protocol/errors.ts';
 import { parseRelaxlogsArgs } from '../relaxlogs/args.ts';
-import { LogStream, type LogStreamStats } from '../relaxlogs/stream.ts';
-import type { FromThread, ToThread } from './messages.ts';
+import { LogStream, type LogStreamHooks, type LogStreamStats } from '../relaxlogs/stream.ts';
+import type { FromThread, LoggerKind, ToThread } from './messages.ts';
+import { MultilogEngine } from './multilog-engine.ts';
 
 const READ_SIZE = 64 * 1024;
 /** How often changed figures go to the main thread (which writes them into status.json). */
@@ -27,7 +28,7 @@ const send = (message: FromThread): void => port.postMessage(message);
 
 class Logger {
   private socket: Socket | undefined;
-  private stream: LogStream | undefined;
+  private stream: LogStream | MultilogEngine | undefined;
   /** Reading wanted by the operator (svc -u/-d/-p/-c). */
   private wanted: boolean;
   /** Writes are failing: reading waits for the retry to succeed. */
@@ -39,8 +40,8 @@ class Logger {
     this.wanted = reading;
   }
 
-  /** `fd`: the fifo's read end, now ours; `words`: relaxlogs' options, --log-dir absolute (options-file.ts). */
-  open(fd: number, words: string[]): void {
+  /** `fd`: the fifo's read end, now ours; `words`: the options file's (options-file.ts). */
+  open(fd: number, kind: LoggerKind, words: string[], base: string): void {
     // The socket first: from here on, every way out closes the fd through it.
     // `onread` works on net.Socket since Node 12 but @types/node only declares it for connect().
     const socket = new Socket({
@@ -54,30 +55,33 @@ class Logger {
       this.stream?.end();
     });
     this.socket = socket;
-    let options;
+    const hooks: LogStreamHooks = {
+      info: () => { /* purges: visible in the directory itself */ },
+      warn: (text) => send({ op: 'warn', id: this.id, text }),
+      pauseInput: () => { this.held = true; this.apply(); },
+      resumeInput: () => { this.held = false; this.apply(); },
+      fatal: (text) => this.fatal(text),
+      finished: () => this.closed(),
+    };
+    let logDir: string | null;
     try {
-      options = parseRelaxlogsArgs(words);
-    } catch (err) {
-      this.fatal(`${(err as Error).message}`);
-      return;
-    }
-    options.readyFd = null; // no fd of svscan's is the logger's to write
-    try {
-      this.stream = new LogStream(options, {
-        info: () => { /* purges: visible in the directory itself */ },
-        warn: (text) => send({ op: 'warn', id: this.id, text }),
-        pauseInput: () => { this.held = true; this.apply(); },
-        resumeInput: () => { this.held = false; this.apply(); },
-        fatal: (text) => this.fatal(text),
-        finished: () => this.closed(),
-      });
+      if (kind === 'multilog') {
+        const engine = new MultilogEngine(words, base, hooks);
+        logDir = engine.logDir;
+        this.stream = engine;
+      } else {
+        const options = parseRelaxlogsArgs(words);
+        options.readyFd = null; // no fd of svscan's is the logger's to write
+        logDir = options.logDir;
+        this.stream = new LogStream(options, hooks);
+      }
     } catch (err) {
       this.fatal((err as Error).message);
       return;
     }
     if (this.stream.isDead) return;
     this.apply();
-    send({ op: 'opened', id: this.id, logDir: options.logDir });
+    send({ op: 'opened', id: this.id, logDir });
   }
 
   private apply(): void {
@@ -141,7 +145,7 @@ port.on('message', (m: ToThread) => {
   if (m.op === 'open') {
     const logger = new Logger(m.id, m.fifo, m.reading);
     loggers.set(m.id, logger);
-    logger.open(m.fd, m.words);
+    logger.open(m.fd, m.kind, m.words, m.base);
     return;
   }
   const logger = loggers.get(m.id);

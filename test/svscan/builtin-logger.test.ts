@@ -1,11 +1,11 @@
 // svscan's built-in logger (src/logd/): a log/ with a `relaxlogs` options file and no run script is
 // written by svscan itself, and S/log still answers every client as a supervised directory: svok,
 // svstat (ours and daemontools'), svc (ours and daemontools'), status.json with the logger's figures.
-import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { bin, HAVE_DAEMONTOOLS, isAlive, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
-import { ext, sh, startSvscan, upPid } from './helpers.ts';
+import { ext, readText, sh, startSvscan, upPid } from './helpers.ts';
 import { builtinService, checkNumbers, COUNTER, logFiles, logLines } from './builtin-logger-helpers.ts';
 
 let sb: Sandbox;
@@ -119,4 +119,21 @@ it('a bad options file is reported once, with the file and the flag, and S/log l
   expect(statSync(join(log, 'main')).isDirectory()).toBe(true);
   // What S wrote meanwhile waited in the pipe.
   expect(checkNumbers(logLines(join(log, 'main'))).gaps).toEqual([]);
+});
+
+it('log/multilog: a multilog script run by the built-in logger (directories relative to log/), svc -a rotates it', async () => {
+  const s = sb.service('scan/ml', TICKER);
+  mkdirSync(join(s, 'log'));
+  writeFileSync(join(s, 'log', 'multilog'), '# daemontools\' script\nt s4096 n5 ./main\n');
+  const log = join(s, 'log');
+  const main = join(log, 'main');
+  const scan = startSvscan(sb, sb.path('scan'));
+  await upPid(s);
+  const numbers = () => readText(join(main, 'current')).split('\n').filter(Boolean).map((l) => l.replace(/^@[0-9a-f]{24} /, ''));
+  await waitFor('multilog writing', () => numbers().length > 20);
+  expect(readText(join(main, 'current'))).toMatch(/^@4[0-9a-f]{23} 1\n/);
+  expect(statusPid(log)).toBe(scan.pid);
+  expect(ext(log)?.logger).toMatchObject({ kind: 'multilog', logDir: main });
+  sh(bin('svc'), ['-a', log]);
+  await waitFor('a rotated @ file', () => readdirSync(main).some((f) => /^@[0-9a-f]{24}\.s$/.test(f)));
 });
