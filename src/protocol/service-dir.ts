@@ -1,8 +1,9 @@
 // Paths inside a daemontools service directory, and the atomic status write every reader relies on.
-import { closeSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { djbErrorText } from './errors.ts';
 import { encodeStatus, STATUS_SIZE, type Status } from './status.ts';
+import { writeAllSync } from './write-all.ts';
 
 export interface ServicePaths {
   dir: string;
@@ -31,13 +32,37 @@ export function servicePaths(dir: string): ServicePaths {
   };
 }
 
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /**
- * Writes `data` to `path` so that no reader ever sees a partial file: write `tmp`, then rename.
- * Throws with `step` ('open', 'rename') set, for daemontools-style messages.
+ * Creates `path` as a new file of ours and opens it for writing; whatever was there (a crash's
+ * leftover, or a symlink or hard link planted by someone who can write the directory) is unlinked,
+ * never opened: O_EXCL|O_NOFOLLOW, so root never writes through a link to another file
+ * (doc/security.md).
+ */
+export function createFileExclusive(path: string, mode: number): number {
+  try {
+    return openSync(path, CREATE_NEW, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  unlinkSync(path);
+  return openSync(path, CREATE_NEW, mode);
+}
+
+/**
+ * Writes `data` to `path` so that no reader ever sees a partial file: write `tmp` (created afresh,
+ * see createFileExclusive), then rename. Throws with `step` ('write', 'rename') set, for
+ * daemontools-style messages.
  */
 export function writeFileAtomic(tmp: string, path: string, data: Buffer | string, mode = 0o644): void {
   try {
-    writeFileSync(tmp, data, { mode });
+    const fd = createFileExclusive(tmp, mode);
+    try {
+      writeAllSync(fd, Buffer.from(data));
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     throw Object.assign(err as Error, { step: 'write', target: tmp });
   }
