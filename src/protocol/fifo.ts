@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 
-const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
+// O_NOFOLLOW on every open: a symlink planted where a fifo belongs must not make root open (and hold,
+// or write commands into) whatever it points to (doc/security.md).
+const { O_RDONLY, O_WRONLY } = constants;
+const NONBLOCK_NOFOLLOW = constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /** Creates a fifo with `mode` unless one exists already (mkfifo(1): Node core cannot). */
 export function makeFifo(path: string, mode = 0o600): Promise<void> {
@@ -41,10 +44,10 @@ export interface FifoReader {
  * and with a writer of our own held open so that the reader never sees end-of-file between clients.
  */
 export function openFifoReader(path: string): FifoReader {
-  const fd = openSync(path, O_RDONLY | O_NONBLOCK);
+  const fd = openSync(path, O_RDONLY | NONBLOCK_NOFOLLOW);
   let writerFd: number;
   try {
-    writerFd = openSync(path, O_WRONLY | O_NONBLOCK);
+    writerFd = openSync(path, O_WRONLY | NONBLOCK_NOFOLLOW);
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -64,7 +67,7 @@ export function openFifoReader(path: string): FifoReader {
  * that can open the fifo for writing knows that a supervise is alive. Returns the fd to close later.
  */
 export function holdFifoOpen(path: string): number {
-  return openSync(path, O_RDONLY | O_NONBLOCK);
+  return openSync(path, O_RDONLY | NONBLOCK_NOFOLLOW);
 }
 
 /**
@@ -72,5 +75,5 @@ export function holdFifoOpen(path: string): number {
  * which for `supervise/ok` and `supervise/control` means supervise is not running.
  */
 export function openFifoWriter(path: string): number {
-  return openSync(path, O_WRONLY | O_NONBLOCK);
+  return openSync(path, O_WRONLY | NONBLOCK_NOFOLLOW);
 }

@@ -2,17 +2,21 @@
 // child process assumed: check DIR, note DIR/down, make DIR/supervise/ (0700), hold its lock (a real
 // flock(2), so ours and daemontools' exclude each other), make the `control` and `ok` fifos, read
 // `control`, hold `ok` open (what svok and svc look for), and write `status` (and svtools'
-// `status.json`) atomically. The supervise worker (worker.ts) is one user; a logger hosted in svscan
+// `status.json`) atomically. Unlike daemontools, it also makes an existing supervise/ 0700 and its fifos
+// 0600, owned by us, and follows no symlink planted as lock, control or ok (doc/security.md). The
+// supervise worker (worker.ts) is one user; a logger hosted in svscan
 // with no ./run of its own can be another.
 //
 // API:
 //   const charge = await ServiceCharge.take({ dir, tryLock?, onLocked?, firstStatus?, onCommandBytes, onWarning });
 //   charge.downFile          DIR/down existed when charge was taken
+//   charge.filesTrusted      nobody else could write supervise/ when it was found (status.json is ours)
 //   charge.writeStatus(status, extended?)   status, then status.json when `extended` is given
 //   charge.release()         closes control, ok and the lock (idempotent)
 // take() rejects with SuperviseStartError, whose message is daemontools' wording (supervise exits 111),
 // having released whatever it had taken.
-import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { djbErrorText } from '../protocol/errors.ts';
 import { writeExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
 import { holdFifoOpen, makeFifos, openFifoReader, type FifoReader } from '../protocol/fifo.ts';
@@ -50,6 +54,7 @@ export class ServiceCharge {
   readonly paths: ServicePaths;
   private readonly options: ChargeOptions;
   private downFileFound = false;
+  private openToOthers = false;
   private lockFd = -1;
   private okFd = -1;
   private control: FifoReader | undefined;
@@ -77,8 +82,61 @@ export class ServiceCharge {
     return this.downFileFound;
   }
 
+  /**
+   * False when supervise/ was writable by another user when found: its status.json (a pid to adopt
+   * and signal) may then be anyone's forgery, and is not to be trusted.
+   */
+  get filesTrusted(): boolean {
+    return !this.openToOthers;
+  }
+
   private fail(what: string, err: unknown): never {
     throw new SuperviseStartError(`${what}: ${djbErrorText(err)}`);
+  }
+
+  /** Refuses a symlink where supervise keeps `name`: following it would make root open another file. */
+  private refuseSymlink(name: string): void {
+    if (lstatSync(join(this.paths.superviseDir, name), { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new SuperviseStartError(`unable to acquire ${this.dir}/supervise/${name}: it is a symbolic link, which supervise never follows: remove it`);
+    }
+  }
+
+  /**
+   * Makes `path` owned by us with `mode` when it is not, and says so: daemontools creates supervise/
+   * 0700 and its fifos 0600 but leaves an existing one as it finds it (an operator's chmod 777, an
+   * old install), which lets others signal the service, read its log pipe or plant links here.
+   */
+  private tighten(path: string, mode: number, found: { uid: number; mode: number }): void {
+    const uid = process.geteuid?.() ?? found.uid;
+    if (found.uid === uid && (found.mode & 0o7777) === mode) return;
+    const was = `mode ${(found.mode & 0o7777).toString(8).padStart(4, '0')}, owner uid ${found.uid}`;
+    try {
+      if (found.uid !== uid) chownSync(path, uid, -1);
+      chmodSync(path, mode);
+      this.options.onWarning(`${path} was ${was}: made ${mode.toString(8).padStart(4, '0')}, owner uid ${uid}`);
+    } catch (err) {
+      this.options.onWarning(`unable to make ${path} ${mode.toString(8).padStart(4, '0')}, owner uid ${uid} (it is ${was}): ${djbErrorText(err)}; fix it by hand`);
+    }
+  }
+
+  private tightenDirectory(): void {
+    const { superviseDir } = this.paths;
+    // stat, not lstat: supervise/ may be an operator's symlink (into /run, say), as with daemontools.
+    const found = statSync(superviseDir);
+    this.openToOthers = found.uid !== (process.geteuid?.() ?? found.uid) || (found.mode & 0o022) !== 0;
+    this.tighten(superviseDir, 0o700, found);
+    if (this.openToOthers) this.options.onWarning(`${superviseDir} was writable by others: its status.json is not trusted, no process is adopted from it`);
+  }
+
+  /** Every fifo in supervise/: control, ok, and any other (svscan's log.fifo). */
+  private tightenFifos(): void {
+    const { superviseDir } = this.paths;
+    for (const name of readdirSync(superviseDir)) {
+      const path = join(superviseDir, name);
+      // lstat: a symlink is never chmod-ed (that would change its target); supervise/ is ours by now.
+      const found = lstatSync(path, { throwIfNoEntry: false });
+      if (found?.isFIFO()) this.tighten(path, 0o600, found);
+    }
   }
 
   private async acquire(): Promise<void> {
@@ -99,17 +157,28 @@ export class ServiceCharge {
     } catch {
       // As daemontools: an existing directory is fine, any other problem shows up at the lock.
     }
+    this.refuseSymlink('lock');
     try {
-      this.lockFd = openSync(paths.lock, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+      // O_NOFOLLOW: a link swapped in after the check above; O_NONBLOCK: a fifo planted as lock.
+      const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = constants;
+      this.lockFd = openSync(paths.lock, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o600);
     } catch (err) {
       this.fail(`unable to acquire ${dir}/supervise/lock`, err);
     }
     if (!(await (options.tryLock ?? tryFlock)(this.lockFd))) {
       this.fail(`unable to acquire ${dir}/supervise/lock`, { code: 'EAGAIN' });
     }
+    try {
+      this.tightenDirectory();
+    } catch (err) {
+      this.fail(`unable to stat ${dir}/supervise`, err);
+    }
     options.onLocked?.(this);
+    this.refuseSymlink('control');
+    this.refuseSymlink('ok');
     try {
       await makeFifos([paths.control, paths.ok]);
+      this.tightenFifos();
     } catch (err) {
       const which = (err as { path?: string }).path === paths.ok ? 'ok' : 'control';
       this.fail(`unable to read ${dir}/supervise/${which}`, err);

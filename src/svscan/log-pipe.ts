@@ -38,7 +38,9 @@ export class LogPipe {
     // As the worker makes it (daemontools: 0700); an existing one is fine.
     mkdirSync(join(serviceDir, 'supervise'), { mode: 0o700, recursive: true });
     await makeFifo(path, 0o600);
-    return new LogPipe(path, openSync(path, constants.O_RDWR));
+    // O_NOFOLLOW on every open here: a symlink planted as log.fifo must not lead S's output, or root's
+    // open, elsewhere (doc/security.md); the worker's charge makes the fifo 0600.
+    return new LogPipe(path, openSync(path, constants.O_RDWR | constants.O_NOFOLLOW));
   }
 
   get isOpen(): boolean {
@@ -53,14 +55,14 @@ export class LogPipe {
    */
   serviceStdio(readWrite = false): StdioForStart {
     if (!this.isOpen) return { stdio: ['inherit', 'inherit', 'inherit'] };
-    const fd = openSync(this.path, readWrite ? constants.O_RDWR : constants.O_WRONLY);
+    const fd = openSync(this.path, (readWrite ? constants.O_RDWR : constants.O_WRONLY) | constants.O_NOFOLLOW);
     return { stdio: ['inherit', fd, 'inherit'], close: [fd] };
   }
 
   /** stdio for one start of S/log: a fresh read end as stdin, stdout and stderr as svscan's. */
   loggerStdio(): StdioForStart {
     if (!this.isOpen) throw Object.assign(new Error('log pipe closed'), { code: 'EBADF' });
-    const fd = openSync(this.path, constants.O_RDONLY);
+    const fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW);
     return { stdio: [fd, 'inherit', 'inherit'], close: [fd] };
   }
 

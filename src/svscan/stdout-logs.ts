@@ -141,7 +141,7 @@ export class StdoutLogs {
     let fd: number;
     try {
       this.attach(name, dir);
-      fd = openSync(path, constants.O_RDWR);
+      fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW); // doc/security.md
     } catch (err) {
       this.log.error({ service: name, path }, `unable to open ${path} for --log-stdout: ${djbErrorText(err)}; ${name} writes to svscan's own stdout meanwhile`);
       return undefined;
@@ -190,7 +190,7 @@ export class StdoutLogs {
 function drainFifo(path: string, onChunk: (bytes: Buffer) => void): void {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch {
     return;
   }
