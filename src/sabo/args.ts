@@ -1,7 +1,7 @@
 // Command line of `sabo` and `throttle` (doc/sabo.md, doc/throttle.md). Both names accept every
 // option; they differ only in `-v` (sabo: version, throttle 1.2: verbose). A small pre-pass turns
 // throttle's getopt forms (`-Kv`, `-s512`) into long options before protocol/options.ts sees them.
-import { OptionError, parseOptions, type OptionSpecs } from '../protocol/options.ts';
+import { OptionError, optionsHelp, parseOptions, type OptionSpecs } from '../protocol/options.ts';
 import { parseBurst, parseDuration, parseRate, parseSize, type Burst, type UnitSystem } from './units.ts';
 
 export type ProgramName = 'sabo' | 'throttle';
@@ -68,14 +68,6 @@ function prePass(argv: string[], name: ProgramName): string[] {
   return out;
 }
 
-function usage(name: ProgramName): string {
-  return `usage: ${name} --max-bandwidth RATE [--work-dir DIR] [options] < in > out
-       ${name} [-bkmBKM] [-s blocksize] [-w window] [-l fifo | -t fifo] [-q | -v] LIMIT
-RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits (see man sabo).
-Exit: 0 all input copied, 1 usage, 2 setup, 3 read error, 4 write error, 128+N signal N.
-`;
-}
-
 function convert<T>(what: string, f: () => T): T {
   try {
     return f();
@@ -85,33 +77,48 @@ function convert<T>(what: string, f: () => T): T {
 }
 
 const OPTIONS = {
-  'max-bandwidth': { type: 'string', short: 'L', describe: 'aggregate limit in bytes/s' },
-  'rate-limit': { type: 'string', describe: 'the same (pv\'s spelling)' },
-  units: { type: 'string', choices: ['si', 'iec'], default: 'si', describe: 'K M G as 1000^n or 1024^n' },
-  unit: { type: 'string', choices: Object.keys(UNIT_FLAGS), describe: 'throttle\'s unit flag of LIMIT' },
-  'work-dir': { type: 'string', describe: 'share the limit with every process using DIR' },
-  'share-key': { type: 'string', describe: 'group name in the lock files' },
-  weight: { type: 'string', default: '1', describe: 'shares taken' },
-  'refresh-interval': { type: 'string', default: '1s', describe: 'period of the recount of peers' },
+  'max-bandwidth': { type: 'string', arg: 'RATE', short: 'L', describe: 'aggregate limit in bytes/s' },
+  'rate-limit': { type: 'string', arg: 'RATE', describe: 'the same (pv\'s spelling)' },
+  units: { type: 'string', arg: 'SYSTEM', choices: ['si', 'iec'], default: 'si', describe: 'K M G as 1000^n or 1024^n' },
+  unit: { type: 'string', arg: 'U', choices: Object.keys(UNIT_FLAGS), describe: 'throttle\'s unit flag of LIMIT' },
+  'work-dir': { type: 'string', arg: 'DIR', describe: 'share the limit with every process using DIR' },
+  'share-key': { type: 'string', arg: 'KEY', describe: 'group name in the lock files' },
+  weight: { type: 'string', arg: 'N', default: '1', describe: 'shares taken' },
+  'refresh-interval': { type: 'string', arg: 'DUR', default: '1s', describe: 'period of the recount of peers' },
   // A hard cap by default: no 1-second window above the limit (Go sabo's 1 s bucket catches up after a stall).
-  burst: { type: 'string', default: '20ms', describe: 'depth of the token bucket' },
+  burst: { type: 'string', arg: 'SIZE|DUR', default: '20ms', describe: 'depth of the token bucket' },
   'start-full': { type: 'boolean', default: false, describe: 'start with a full bucket' },
-  window: { type: 'string', short: 'w', describe: 'throttle\'s window algorithm' },
-  'block-size': { type: 'string', short: 's', default: '64KiB', describe: 'largest write' },
-  'min-bandwidth': { type: 'string', describe: 'floor of this process\'s share' },
-  'stop-after': { type: 'string', describe: 'copy SIZE bytes, then exit 0' },
-  'control-file': { type: 'string', describe: 'file holding the aggregate rate' },
-  listen: { type: 'string', short: 'l', describe: 'accept rate changes on FIFO' },
-  tell: { type: 'string', short: 't', describe: 'send LIMIT to the -l process on FIFO' },
+  window: { type: 'string', arg: 'DUR', short: 'w', describe: 'throttle\'s window algorithm' },
+  'block-size': { type: 'string', arg: 'SIZE', short: 's', default: '64KiB', describe: 'largest write' },
+  'min-bandwidth': { type: 'string', arg: 'RATE', describe: 'floor of this process\'s share' },
+  'stop-after': { type: 'string', arg: 'SIZE', describe: 'copy SIZE bytes, then exit 0' },
+  'control-file': { type: 'string', arg: 'PATH', describe: 'file holding the aggregate rate' },
+  listen: { type: 'string', arg: 'FIFO', short: 'l', describe: 'accept rate changes on FIFO' },
+  tell: { type: 'string', arg: 'FIFO', short: 't', describe: 'send LIMIT to the -l process on FIFO' },
   quiet: { type: 'boolean', describe: 'no statistics' },
   verbose: { type: 'boolean', describe: 'statistics at exit and on share changes' },
-  'stats-interval': { type: 'string', describe: 'statistics every DUR' },
+  'stats-interval': { type: 'string', arg: 'DUR', describe: 'statistics every DUR' },
   progress: { type: 'boolean', default: false, describe: 'a progress line on a terminal' },
-  size: { type: 'string', describe: 'expected input size' },
-  pidfile: { type: 'string', describe: 'write the pid' },
+  size: { type: 'string', arg: 'SIZE', describe: 'expected input size' },
+  pidfile: { type: 'string', arg: 'PATH', describe: 'write the pid' },
   version: { type: 'boolean', describe: 'print the version' },
   help: { type: 'boolean', describe: 'print the usage' },
 } as const satisfies OptionSpecs;
+
+function usage(name: ProgramName): string {
+  return `usage: ${name} --max-bandwidth RATE [--work-dir DIR] [options] < in > out
+       ${name} [-bkmBKM] [-s blocksize] [-w window] [-l fifo | -t fifo] [-q | -v] LIMIT
+
+Options:
+${optionsHelp(OPTIONS)}
+  -b -k -m / -B -K -M  LIMIT in bits, kilobits, megabits / bytes, KiB, MiB per second
+  -q / -v              --quiet / ${name === 'throttle' ? '--verbose' : '--version'}; -V: --version
+
+RATE: bytes/s; K M G = 1000^n, KiB MiB GiB = 1024^n; Mbit, Mbps: bits. Durations: 250ms, 1s, 1.5m.
+Exit: 0 all input copied, 1 usage, 2 setup, 3 read error, 4 write error, 128+N signal N.
+See man ${name}(1) or doc/${name}.md.
+`;
+}
 
 export function parseCommandLine(argv: string[], name: ProgramName): Command {
   let parsed;
