@@ -194,7 +194,7 @@ export class BuiltinLogger {
       logDir: this.logDir,
       reading: this.id !== 0 && !this.paused && !(s?.failing ?? false),
       bytesIn: s?.bytesIn ?? 0,
-      bytesWritten: s?.bytesOut ?? 0,
+      bytesWritten: this.o.format === 'multilog' ? null : s?.bytesOut ?? 0,
       lines: s?.lines ?? 0,
       currentFile: s?.activeFile && this.logDir ? join(this.logDir, s.activeFile) : null,
       backpressure: s?.failing ?? false,

@@ -33,7 +33,8 @@ export interface LoggerStatus {
   /** Reading its pipe now (not down, paused, or held back by failing writes). */
   reading: boolean;
   bytesIn: number;
-  bytesWritten: number;
+  /** null when the format does not count them (multilog). */
+  bytesWritten: number | null;
   /** Lines read. */
   lines: number;
   /** The file being appended to, null when none is open. */

@@ -1,5 +1,6 @@
 // The one field vocabulary every format uses (doc/svstat.md, Fields): up, ready, wantedup, normallyup,
 // paused, pid, pgid, updownfor, readyfor, restarts, exitcode, signal, backoff. null = unknown.
+import type { LoggerStatus } from '../protocol/extended-status.ts';
 import { readiness, type ServiceState } from '../protocol/service-state.ts';
 import { toMilliseconds } from '../protocol/tai64n.ts';
 
@@ -47,6 +48,8 @@ export interface Fields {
   backoff: number | null;
   backoffUntilMs: number | null;
   log: Fields | null;
+  /** svscan's built-in logger's figures, when this directory is one (S/log with no run script). */
+  logger: LoggerStatus | null;
 }
 
 export function fieldsOf(snap: ServiceState, nowMs: number): Fields {
@@ -87,6 +90,7 @@ export function fieldsOf(snap: ServiceState, nowMs: number): Fields {
     backoff: ext && status ? (backoffUntilMs === null ? 0 : Math.ceil((backoffUntilMs - nowMs) / 1000)) : null,
     backoffUntilMs,
     log: snap.log ? fieldsOf(snap.log, nowMs) : null,
+    logger: ext?.logger ?? null,
   };
 }
 
@@ -94,7 +98,7 @@ export function fieldsOf(snap: ServiceState, nowMs: number): Fields {
 export const FIELD_NAMES = [
   'up', 'ready', 'wantedup', 'normallyup', 'paused', 'pid', 'pgid', 'updownfor', 'readyfor', 'restarts',
   'exitcode', 'signal', 'backoff', 'state', 'updownsince', 'readysince', 'supervised',
-  'logup', 'logpid', 'logupdownfor',
+  'logup', 'logpid', 'logupdownfor', 'logbytes', 'loglines', 'logbackpressure',
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -125,7 +129,15 @@ export function fieldValue(f: Fields, name: FieldName): string {
     case 'logup': return f.log ? bit(f.log.up) : '';
     case 'logpid': return f.log ? num(f.log.pid) : '';
     case 'logupdownfor': return f.log ? num(f.log.updownfor) : '';
+    // The built-in logger's figures: of S/log for S, of the directory itself for S/log; '' otherwise.
+    case 'logbytes': return num(loggerOf(f)?.bytesWritten ?? null);
+    case 'loglines': return num(loggerOf(f)?.lines ?? null);
+    case 'logbackpressure': return bit(loggerOf(f)?.backpressure ?? null);
   }
+}
+
+function loggerOf(f: Fields): LoggerStatus | null {
+  return f.log ? f.log.logger : f.logger;
 }
 
 export function isFieldName(name: string): name is FieldName {

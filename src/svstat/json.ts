@@ -26,6 +26,40 @@ export interface ServiceJson {
   backoff_until: string | null;
   last_exit: { code: number | null; signal: string | null; at: string | null } | null;
   log: ServiceJson | null;
+  /** svscan's built-in logger (this directory is S/log with no run script), else null. */
+  logger: LoggerJson | null;
+}
+
+export interface LoggerJson {
+  kind: string;
+  options_file: string;
+  log_dir: string | null;
+  current_file: string | null;
+  reading: boolean;
+  backpressure: boolean;
+  bytes_in: number;
+  bytes_written: number | null;
+  lines: number;
+  queued_bytes: number;
+  write_errors: number;
+  last_error: string | null;
+}
+
+function loggerJson(l: NonNullable<Fields['logger']>): LoggerJson {
+  return {
+    kind: l.kind,
+    options_file: l.optionsFile,
+    log_dir: l.logDir,
+    current_file: l.currentFile,
+    reading: l.reading,
+    backpressure: l.backpressure,
+    bytes_in: l.bytesIn,
+    bytes_written: l.bytesWritten,
+    lines: l.lines,
+    queued_bytes: l.queuedBytes,
+    write_errors: l.writeErrors,
+    last_error: l.lastError,
+  };
 }
 
 export function toJson(f: Fields): ServiceJson {
@@ -51,6 +85,7 @@ export function toJson(f: Fields): ServiceJson {
     backoff_until: iso(f.backoffUntilMs),
     last_exit: f.lastExit ? { code: f.lastExit.code, signal: f.lastExit.signal, at: iso(f.lastExit.atMs) } : null,
     log: f.log ? toJson(f.log) : null,
+    logger: f.logger ? loggerJson(f.logger) : null,
   };
 }
 

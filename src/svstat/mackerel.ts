@@ -19,6 +19,9 @@ export const GRAPHS: readonly Graph[] = [
   { key: 'uptime', label: 'Service uptime', unit: 'seconds', value: (f) => (f.up === null || f.updownfor === null ? null : f.up ? f.updownfor : 0) },
   { key: 'restarts', label: 'Service restarts', unit: 'integer', value: (f) => f.restarts },
   { key: 'backoff', label: 'Service restart backoff', unit: 'seconds', value: (f) => f.backoff },
+  // svscan's built-in logger, on its S/log row.
+  { key: 'log_bytes', label: 'Built-in logger bytes written', unit: 'integer', value: (f) => f.logger?.bytesWritten ?? null },
+  { key: 'log_backpressure', label: 'Built-in logger back-pressure', unit: 'integer', value: (f) => f.logger?.backpressure ?? null },
 ];
 
 /** Maps a service name into the characters Mackerel allows in a name component. */

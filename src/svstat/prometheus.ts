@@ -26,6 +26,12 @@ export const METRICS: readonly Metric[] = [
   { name: 'supervise_service_last_exit_code', type: 'gauge', help: 'Exit code of the last exit of the service, -1 if it was killed by a signal.', value: (f) => f.exitcode },
   { name: 'supervise_service_last_exit_timestamp_seconds', type: 'gauge', help: 'Unix time of the last exit of the service.', value: (f) => ms(f.lastExit?.atMs ?? null) },
   { name: 'supervise_service_backoff_seconds', type: 'gauge', help: 'Seconds until the delayed next start of the service, 0 if none.', value: (f) => f.backoff },
+  // svscan's built-in logger, on its S/log row.
+  { name: 'supervise_logger_read_bytes_total', type: 'counter', help: 'Bytes the built-in logger has read from the service since it started.', value: (f) => f.logger?.bytesIn ?? null },
+  { name: 'supervise_logger_written_bytes_total', type: 'counter', help: 'Bytes the built-in logger has written (labels included) since it started.', value: (f) => f.logger?.bytesWritten ?? null },
+  { name: 'supervise_logger_lines_total', type: 'counter', help: 'Lines the built-in logger has read since it started.', value: (f) => f.logger?.lines ?? null },
+  { name: 'supervise_logger_backpressure', type: 'gauge', help: '1 while the built-in logger cannot write (reading paused, retried; the service waits on its pipe).', value: (f) => f.logger?.backpressure ?? null },
+  { name: 'supervise_logger_write_errors_total', type: 'counter', help: 'Failed writes of the built-in logger since it started.', value: (f) => f.logger?.writeErrors ?? null },
 ];
 
 export function escapeLabelValue(v: string): string {

@@ -137,3 +137,24 @@ it('log/multilog: a multilog script run by the built-in logger (directories rela
   sh(bin('svc'), ['-a', log]);
   await waitFor('a rotated @ file', () => readdirSync(main).some((f) => /^@[0-9a-f]{24}\.s$/.test(f)));
 });
+
+it('svstat --json, -o and the monitoring formats show the built-in logger\'s figures', async () => {
+  const s = builtinService(sb, 'shown', TICKER);
+  const log = join(s, 'log');
+  startSvscan(sb, sb.path('scan'));
+  await upPid(s);
+  await waitFor('figures in status.json', () => (ext(log)?.logger?.lines ?? 0) > 5);
+  const json = JSON.parse(sh(bin('svstat'), ['--json', s]).stdout) as { log: { logger: Record<string, unknown> }; logger: unknown };
+  expect(json.logger).toBeNull();
+  expect(json.log.logger).toMatchObject({ kind: 'relaxlogs', log_dir: join(log, 'main'), backpressure: false, reading: true, last_error: null });
+  expect(json.log.logger.bytes_written).toBeGreaterThan(0);
+  const [bytes, lines, pressure] = sh(bin('svstat'), ['-o', 'logbytes,loglines,logbackpressure', s]).stdout.trim().split(/\s+/);
+  expect(Number(bytes)).toBeGreaterThan(0);
+  expect(Number(lines)).toBeGreaterThan(5);
+  expect(pressure).toBe('0');
+  const prom = sh(bin('svstat'), ['--format=prometheus', s]).stdout;
+  expect(prom).toMatch(/^supervise_logger_written_bytes_total\{service="[^"]*shown\/log"\} [1-9]\d*$/m);
+  expect(prom).toMatch(/^supervise_logger_backpressure\{service="[^"]*shown\/log"\} 0$/m);
+  expect(prom).not.toMatch(/^supervise_logger_\w+\{service="[^"]*shown"\}/m);
+  expect(sh(bin('svstat'), ['--format=mackerel', s]).stdout).toMatch(/^supervise\.log_bytes\.\S*shown_log\t[1-9]\d*\t\d+$/m);
+});

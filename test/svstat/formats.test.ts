@@ -32,6 +32,8 @@ const SCHEMA: Record<string, Check> = {
   last_exit: (v) => v === null || (typeof v === 'object' && Object.keys(v as object).sort().join() === 'at,code,signal'
     && nul(int)((v as { code: unknown }).code) && nul(str)((v as { signal: unknown }).signal) && nul(time)((v as { at: unknown }).at)),
   log: (v) => v === null || (schemaErrors(v as Record<string, unknown>).length === 0 && (v as { log: unknown }).log === null),
+  // svscan's built-in logger's figures (test/svscan/builtin-logger.test.ts); null for every other directory.
+  logger: (v) => v === null || (typeof v === 'object' && str((v as { kind: unknown }).kind)),
 };
 function schemaErrors(o: Record<string, unknown>): string[] {
   const errors: string[] = [];
