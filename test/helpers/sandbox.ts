@@ -118,6 +118,9 @@ export class Sandbox {
       pids.add(statusPid(join(dir, 'log')));
     }
     pids.delete(0);
+    // A status naming PID 1 (a forged one, in a test of adoption): kill(-1) would kill every process
+    // on the machine, and /proc/1/cwd may be unreadable even to root, which reads as "ours" below.
+    pids.delete(1);
     for (const pid of pids) {
       // Each is its own process group leader here (setsid by our supervise, detached by spawn);
       // the pid alone covers daemontools' children, which share supervise's group. A recorded pid
