@@ -4,7 +4,7 @@
 // (svstat, svc, stop), and as PID 1 over the container example's /service with the probes of
 // pod.yaml (svok, svcheck).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ext, ROOT, Sandbox, statusPid, upPid, waitFor } from '../helpers/sandbox.ts';
@@ -55,9 +55,7 @@ describe('the packed tarball', () => {
     rmSync(join(scan, 'hello/supervise'), { recursive: true, force: true });
     rmSync(join(scan, 'hello/log/supervise'), { recursive: true, force: true });
     rmSync(join(scan, 'hello/log/main'), { recursive: true, force: true });
-    // The demo's logger names the repository's relaxlogs by a relative path: the installed one here.
-    const logRun = join(scan, 'hello/log/run');
-    writeFileSync(logRun, readFileSync(logRun, 'utf8').replace('../../../../bin/relaxlogs', 'relaxlogs'));
+    // The demo's logger is svscan's built-in one (hello/log/relaxlogs): the installed dist/svscan-logger.cjs.
     const svscan = sb.spawn(installed('svscan'), [scan, '--log-format', 'json'], { env });
     const hello = join(scan, 'hello');
     const pid = await upPid(hello);
@@ -66,6 +64,7 @@ describe('the packed tarball', () => {
     expect(run('svc', ['-t', hello]).status).toBe(0);
     await waitFor('a new pid', () => { const p = statusPid(hello); return p !== 0 && p !== pid; });
     await waitFor('the logger to write', () => existsSync(join(hello, 'log/main/current')) && readFileSync(join(hello, 'log/main/current'), 'utf8').includes('hello from'));
+    expect(ext(join(hello, 'log'))?.logger?.kind).toBe('relaxlogs');
     process.kill(svscan.pid!, 'SIGTERM');
     await waitFor('svscan to exit', () => svscan.exitCode !== null || svscan.signalCode !== null, 30_000);
     expect(svscan.exitCode).toBe(0);
