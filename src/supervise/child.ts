@@ -15,7 +15,7 @@ import { fromMilliseconds, toMilliseconds } from '../protocol/tai64n.ts';
 import { backoffDelay, nextQuickDeaths } from './backoff.ts';
 import type { Escalations } from './escalation.ts';
 import { watchExit } from './exit-watch.ts';
-import { isSameProcess, liveStartTicks, processGroupMembers } from './proc-stat.ts';
+import { isSameProcess, liveStartTicks, notAdoptable, processGroupMembers } from './proc-stat.ts';
 import type { ServiceFiles } from './service-files.ts';
 import { spawnInService } from './spawn.ts';
 import type { ServiceState } from './status.ts';
@@ -78,6 +78,12 @@ export class ServiceChild {
     const ext = readExtendedStatus(paths.superviseDir);
     if (!ext || !ext.pid || ext.pidStartTicks === null) return;
     const pid = ext.pid;
+    const refusal = notAdoptable(pid, ext.pidStartTicks);
+    if (refusal) {
+      // A reused pid is the common case after a reboot: not worth a message.
+      if (isSameProcess(pid, ext.pidStartTicks)) this.warn(`not adopting pid ${pid} recorded in ${paths.superviseDir}/status.json: ${refusal}`);
+      return;
+    }
     const stopWatch = watchExit(pid, ext.pidStartTicks, () => {
       // Not our child: its exit status went to its new parent. Code and signal are unknown.
       this.host.queueExit({ pid, code: null, signal: null, at: Date.now(), monotonicAt: performance.now() });

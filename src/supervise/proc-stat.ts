@@ -44,6 +44,22 @@ export function isSameProcess(pid: number, startTicks: number | null | undefined
   return liveStartTicks(pid) === startTicks;
 }
 
+/**
+ * Why `pid` cannot be the ./run a supervisor recorded with `startTicks`, undefined when it can: alive
+ * with those start ticks, and the leader of its own session and process group, as every ./run is
+ * (started with setsid, and a session leader can change neither). Never PID 1 nor this process.
+ * A forged or stale status.json naming init, svscan itself or any other program is thus never
+ * adopted, and an adopted pid's group is never one that kill(-pid) would make everyone's.
+ */
+export function notAdoptable(pid: number, startTicks: number): string | undefined {
+  if (pid === 1 || pid === process.pid) return 'it is init or this supervisor';
+  const stat = readProcStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return 'it is not running';
+  if (stat.startTicks !== startTicks) return 'it started at another time (a reused pid)';
+  if (stat.session !== pid || stat.pgrp !== pid) return 'it does not lead its own session and process group, as ./run does';
+  return undefined;
+}
+
 /** Live (non-zombie) processes whose process group is `pgid`, from a scan of /proc. */
 export function processGroupMembers(pgid: number): number[] {
   const members: number[] = [];

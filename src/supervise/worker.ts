@@ -110,8 +110,9 @@ export class SuperviseWorker {
         onLocked: (charge) => {
           state.charge = charge;
           if (charge.downFile) state.want = 'down';
-          // Before the first status write, which would forget the child a killed supervisor left running.
-          if (options.adopt) worker.child.adopt(worker.paths);
+          // Before the first status write, which would forget the child a killed supervisor left running;
+          // never from a status.json others could have written (charge.ts says so).
+          if (options.adopt && charge.filesTrusted) worker.child.adopt(worker.paths);
         },
         // When ./run starts right after, its start writes the status: one write instead of two.
         firstStatus: () => (state.adopted || state.want === 'down' ? state.toWrite() : undefined),
