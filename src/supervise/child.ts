@@ -8,14 +8,15 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { djbErrorText } from '../protocol/errors.ts';
-import { readExtendedStatus } from '../protocol/extended-status.ts';
+import { readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
 import type { ServicePaths } from '../protocol/service-dir.ts';
 import { decodeStatus, type Status } from '../protocol/status.ts';
 import { fromMilliseconds, toMilliseconds } from '../protocol/tai64n.ts';
 import { backoffDelay, nextQuickDeaths } from './backoff.ts';
+import { daemontoolsChild } from './daemontools-child.ts';
 import type { Escalations } from './escalation.ts';
 import { watchExit } from './exit-watch.ts';
-import { isSameProcess, liveStartTicks, notAdoptable, processGroupMembers } from './proc-stat.ts';
+import { isSameProcess, liveStartTicks, notAdoptable, processGroupMembers, readProcStat } from './proc-stat.ts';
 import type { ServiceFiles } from './service-files.ts';
 import { spawnInService } from './spawn.ts';
 import type { ServiceState } from './status.ts';
@@ -71,45 +72,70 @@ export class ServiceChild {
 
   /**
    * Takes over the child recorded in status.json when it is still the same process (pid plus start
-   * ticks): its want and paused state come from the daemontools status file beside it.
+   * ticks); when status.json is missing or names another pid than status, daemontools' supervise
+   * wrote status: its child is taken over if daemontools-child.ts finds it is ./run. Its want and
+   * paused state come from the daemontools status file beside it.
    */
   adopt(paths: ServicePaths): void {
     const { state } = this;
-    const ext = readExtendedStatus(paths.superviseDir);
-    if (!ext || !ext.pid || ext.pidStartTicks === null) return;
-    const pid = ext.pid;
-    const refusal = notAdoptable(pid, ext.pidStartTicks);
-    if (refusal) {
-      // A reused pid is the common case after a reboot: not worth a message.
-      if (isSameProcess(pid, ext.pidStartTicks)) this.warn(`not adopting pid ${pid} recorded in ${paths.superviseDir}/status.json: ${refusal}`);
-      return;
-    }
-    const stopWatch = watchExit(pid, ext.pidStartTicks, () => {
-      // Not our child: its exit status went to its new parent. Code and signal are unknown.
-      this.host.queueExit({ pid, code: null, signal: null, at: Date.now(), monotonicAt: performance.now() });
-      this.host.drain();
-    });
-    if (!stopWatch) return;
-    this.endAdoptedWatch = stopWatch;
     let previous: Status | undefined;
     try {
       previous = decodeStatus(readFileSync(paths.status));
     } catch {
       previous = undefined;
     }
+    const ext = readExtendedStatus(paths.superviseDir);
+    const recorded = ext && (!previous || ext.pid === previous.pid) ? ext : undefined;
+    const left = recorded ? this.recordedChild(paths, recorded, previous) : previous && this.daemontoolsChild(previous);
+    if (!left) return;
+    const { pid, startTicks } = left;
+    const stopWatch = watchExit(pid, startTicks, () => {
+      // Not our child: its exit status went to its new parent. Code and signal are unknown.
+      this.host.queueExit({ pid, code: null, signal: null, at: Date.now(), monotonicAt: performance.now() });
+      this.host.drain();
+    });
+    if (!stopWatch) return;
+    this.endAdoptedWatch = stopWatch;
+    // From daemontools' status: up since its timestamp, ready since then, no last exit known.
+    const sinceMs = recorded ? recorded.since : toMilliseconds(previous!.since);
     state.adopted = true;
     state.pid = pid;
-    state.startTicks = ext.pidStartTicks;
-    state.since = fromMilliseconds(ext.since);
+    state.startTicks = startTicks;
+    state.since = fromMilliseconds(sinceMs);
     // Its start is known only on the wall clock of an earlier supervisor: read once, now.
-    this.startedAt = performance.now() - Math.max(0, Date.now() - ext.since);
-    state.readySince = ext.readySince;
-    state.lastExit = ext.lastExit;
+    this.startedAt = performance.now() - Math.max(0, Date.now() - sinceMs);
+    state.readySince = recorded ? recorded.readySince : sinceMs;
+    if (recorded) state.lastExit = recorded.lastExit;
     if (previous && previous.pid === pid) {
       state.want = previous.want;
       state.paused = previous.paused;
     }
     this.host.emit({ type: 'adopt', pid });
+  }
+
+  /** The child status.json records, if it is still that process and may be adopted (notAdoptable). */
+  private recordedChild(paths: ServicePaths, ext: ExtendedStatus, previous: Status | undefined): { pid: number; startTicks: number } | undefined {
+    if (!ext.pid || ext.pidStartTicks === null) return undefined;
+    const pid = ext.pid;
+    const refusal = notAdoptable(pid, ext.pidStartTicks);
+    if (!refusal) return { pid, startTicks: ext.pidStartTicks };
+    // A daemontools ./run that an earlier svscan adopted leads no group of its own: it passes
+    // daemontools' checks again (the status keeps daemontools' start time) or it is not adopted.
+    const again = previous && daemontoolsChild(this.dir, previous);
+    if (again && !('rejected' in again) && again.startTicks === ext.pidStartTicks) return again;
+    // A reused pid is the common case after a reboot: not worth a message.
+    if (isSameProcess(pid, ext.pidStartTicks)) this.warn(`not adopting pid ${pid} recorded in ${paths.superviseDir}/status.json: ${refusal}`);
+    return undefined;
+  }
+
+  /** The child daemontools' supervise left running, if daemontools-child.ts finds it is ./run. */
+  private daemontoolsChild(status: Status): { pid: number; startTicks: number } | undefined {
+    const found = daemontoolsChild(this.dir, status);
+    if (found && 'rejected' in found) {
+      this.warn(found.rejected);
+      return undefined;
+    }
+    return found;
   }
 
   private stopAdoptedWatch(): void {
@@ -285,6 +311,12 @@ export class ServiceChild {
     const { pid, startTicks } = this.state;
     if (!pid) return;
     if (this.child ? this.child.exitCode !== null || this.child.signalCode !== null : !isSameProcess(pid, startTicks)) return;
+    // The group is the service's only when ./run leads it; an adopted daemontools ./run shares its
+    // old supervisor's group with every other service (doc/migrate-from-daemontools.md): pid alone.
+    if (readProcStat(pid)?.pgrp !== pid) {
+      this.signal(sig);
+      return;
+    }
     try {
       process.kill(-pid, sig);
     } catch {
