@@ -23,23 +23,59 @@ export interface InputHandlers {
 }
 
 const READ_SIZE = 64 * 1024;
+/** How often an empty pipe is tried again in limited reads. */
+const POLL_MS = 10;
 
 export function readInput(fd: number, h: InputHandlers): Input {
   const st = fs.fstatSync(fd);
   const buffer = Buffer.allocUnsafe(READ_SIZE);
   let readSize = READ_SIZE;
-  const limitReads = (n: number): void => { readSize = Math.max(1, Math.min(n, READ_SIZE)); };
   if (st.isFIFO() || st.isSocket()) {
     // `onread` works on net.Socket since Node 12 but @types/node only declares it for connect().
-    // A function as `buffer` is asked for the buffer of each read, which is what sets its size.
     const options = {
       fd, readable: true, writable: false,
-      onread: { buffer: () => (readSize === READ_SIZE ? buffer : buffer.subarray(0, readSize)), callback: (n: number, buf: Uint8Array) => { h.data(Buffer.from(buf.buffer, buf.byteOffset, n)); } },
+      onread: { buffer, callback: (n: number, buf: Uint8Array) => { h.data(Buffer.from(buf.buffer, buf.byteOffset, n)); } },
     } as net.SocketConstructorOpts;
     const socket = new net.Socket(options);
     socket.on('end', () => h.end());
     socket.on('error', (err) => h.error(err));
-    return { pause: () => socket.pause(), resume: () => socket.resume(), limitReads };
+    // Limited reads leave the socket, whose next read's buffer is already chosen, for reads of our
+    // own on the (non-blocking) descriptor, polled while it is empty.
+    let byHand = false;
+    let paused = false;
+    let scheduled = false;
+    const readByHand = (): void => {
+      scheduled = false;
+      if (paused) return;
+      let n: number;
+      try {
+        n = fs.readSync(fd, buffer, 0, readSize, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') { h.error(err as Error); return; }
+        scheduled = true;
+        setTimeout(readByHand, POLL_MS);
+        return;
+      }
+      if (n === 0) { h.end(); return; }
+      h.data(buffer.subarray(0, n));
+      scheduled = true;
+      setImmediate(readByHand);
+    };
+    return {
+      pause: () => { paused = true; socket.pause(); },
+      resume: () => {
+        paused = false;
+        if (!byHand) socket.resume();
+        else if (!scheduled) readByHand();
+      },
+      limitReads: (n: number) => {
+        readSize = Math.max(1, Math.min(n, READ_SIZE));
+        if (byHand) return;
+        byHand = true;
+        socket.pause();
+        if (!paused && !scheduled) { scheduled = true; setImmediate(readByHand); }
+      },
+    };
   }
   if (tty.isatty(fd)) {
     const stream = new tty.ReadStream(fd);
@@ -62,5 +98,9 @@ export function readInput(fd: number, h: InputHandlers): Input {
     });
   };
   next();
-  return { pause: () => { paused = true; }, resume: () => { paused = false; next(); }, limitReads };
+  return {
+    pause: () => { paused = true; },
+    resume: () => { paused = false; next(); },
+    limitReads: (n: number) => { readSize = Math.max(1, Math.min(n, READ_SIZE)); },
+  };
 }
