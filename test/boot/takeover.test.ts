@@ -5,8 +5,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readProcStat } from '../../src/supervise/proc-stat.ts';
-import { encodeStatus } from '../../src/protocol/status.ts';
-import { fromMilliseconds } from '../../src/protocol/tai64n.ts';
+import { decodeStatus, encodeStatus } from '../../src/protocol/status.ts';
+import { fromMilliseconds, toMilliseconds } from '../../src/protocol/tai64n.ts';
 import { bin, ext, HAVE_DAEMONTOOLS, isAlive, Sandbox, sh, statusPid, waitFor } from '../helpers/sandbox.ts';
 
 const SLEEPER = '#!/bin/sh\nexec sleep 100000\n';
@@ -136,6 +136,26 @@ describe.skipIf(!HAVE_DAEMONTOOLS)('taking over from daemontools', () => {
     expect(svscan.exitCode).toBe(0);
     for (const d of dirs) expect(isAlive(ext(d)?.pid ?? 0)).toBe(false);
     expect(isAlive(pids[2]!)).toBe(false);
+  });
+
+  it('adopts a ./run working in its service directory though the clock was stepped since daemontools wrote its status', async () => {
+    const scan = sb.path('scan');
+    const dir = sb.service('scan/s', SLEEPER);
+    const { svscan: old, supervises } = await daemontools(scan, [dir]);
+    const pid = statusPid(dir);
+    await letGo(old.pid!, supervises, [dir]);
+    // As if the wall clock had been stepped an hour forward after the start (NTP at boot): the
+    // status time no longer matches the start time read now, the working directory still does.
+    const status = decodeStatus(readFileSync(join(dir, 'supervise/status')))!;
+    writeFileSync(join(dir, 'supervise/status'), encodeStatus({ ...status, since: fromMilliseconds(toMilliseconds(status.since) - 3_600_000) }));
+
+    const svscan = sb.spawn(bin('svscan'), [scan, '--log-format', 'json']);
+    await waitFor('adopted', () => ext(dir)?.adopted === true);
+    expect(ext(dir)!.pid).toBe(pid);
+    expect(records(svscan).filter((r) => r.msg === 'started')).toHaveLength(0);
+    process.kill(svscan.pid!, 'SIGTERM');
+    await waitFor('svscan to stop', () => svscan.exitCode !== null, 30_000);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('does not adopt a process that reuses the pid of a stale daemontools status', async () => {
