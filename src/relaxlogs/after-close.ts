@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createFileExclusive } from '../protocol/service-dir.ts';
 
 export interface AfterCloseOptions {
   compress: boolean;
@@ -77,7 +78,9 @@ async function gzipFile(file: string): Promise<string> {
   const gz = `${file}.gz`;
   const tmp = `${gz}.tmp`;
   const [{ pipeline }, zlib] = await Promise.all([import('node:stream/promises'), import('node:zlib')]);
-  await pipeline(fs.createReadStream(file), zlib.createGzip(), fs.createWriteStream(tmp));
+  // Created afresh (never through a planted link), as private as the log it compresses.
+  const out = fs.createWriteStream(tmp, { fd: createFileExclusive(tmp, fs.statSync(file).mode & 0o777) });
+  await pipeline(fs.createReadStream(file), zlib.createGzip(), out);
   const fd = fs.openSync(tmp, 'r');
   try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   fs.renameSync(tmp, gz);

@@ -190,7 +190,7 @@ export class RotatingFile {
     // Recreated on every open: a removed directory comes back at the next retry.
     makeDirectory(this.o.dir, this.o.dirMode);
     const g = generation >= 0 ? { generation, file: generationFile(p.name, generation) } : this.lastGeneration(p.name);
-    const fd = fs.openSync(path.join(this.o.dir, g.file), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, this.o.fileMode);
+    const fd = fs.openSync(path.join(this.o.dir, g.file), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, this.o.fileMode); // no planted link: doc/security.md
     this.fd = fd;
     this.periodName = p.name;
     this.generation = g.generation;

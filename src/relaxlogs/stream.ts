@@ -108,7 +108,7 @@ export class LogStream {
     }
     if (!this.o.lock) return true;
     try {
-      this.lockFd = fs.openSync(path.join(dir, 'lock'), 'a', 0o644);
+      this.lockFd = fs.openSync(path.join(dir, 'lock'), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
     } catch (err) {
       return this.die(`unable to open ${dir}/lock: ${djbErrorText(err)}`);
     }
