@@ -54,10 +54,11 @@ const OUTPUT_BUFFER = 512;
 /** Within this many bytes of the size limit, files end at a newline. */
 const NEAR_FULL = 2000;
 const EXECUTE = 0o100;
-const { O_WRONLY, O_RDONLY, O_APPEND, O_CREAT, O_TRUNC, O_NONBLOCK, O_DIRECTORY } = fs.constants;
+const { O_WRONLY, O_RDONLY, O_APPEND, O_CREAT, O_TRUNC, O_NONBLOCK, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 /** djb's open_append and open_trunc. */
-const APPEND = O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT;
-const TRUNC = O_WRONLY | O_NONBLOCK | O_TRUNC | O_CREAT;
+// O_NOFOLLOW, unlike daemontools: a link planted in the log directory is never written through (doc/security.md).
+const APPEND = O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT | O_NOFOLLOW;
+const TRUNC = O_WRONLY | O_NONBLOCK | O_TRUNC | O_CREAT | O_NOFOLLOW;
 
 export class LogDirectory {
   /** The current line goes to this directory (set by the line's actions). */
