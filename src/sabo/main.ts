@@ -2,7 +2,7 @@
 // copy worker, keeps the worker's share up to date (census every refresh interval and whenever the
 // directory changes), reports statistics, and turns every way of ending into cleanup and an honest
 // exit status.
-import { renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { unlinkSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -11,6 +11,7 @@ import { listenFifo, readControlFile, tellFifo } from './control.ts';
 import { CopyShared, Phase, runCopy, type CopyConfig, type CopyOutcome } from './copy.ts';
 import { ShareGroup, type Census } from './share-group.ts';
 import { progressLine, RateMeter, statsLine } from './stats.ts';
+import { writeFileAtomic } from '../protocol/service-dir.ts';
 import { VERSION } from '../protocol/version.ts';
 
 export const EXIT = { ok: 0, usage: 1, setup: 2, read: 3, write: 4, epipe: 128 + 13 } as const;
@@ -22,12 +23,14 @@ function say(text: string): void {
   try { writeSync(2, text); } catch { /* stderr gone: nothing to tell */ }
 }
 
-/** Written aside and renamed into place, so that a reader never sees an empty pidfile. */
+/**
+ * Written aside and renamed into place, so that a reader never sees an empty pidfile; the aside file
+ * is created afresh, never through a link planted under its guessable name (doc/security.md).
+ */
 function writePidfile(path: string): void {
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, `${process.pid}\n`);
-    renameSync(temp, path);
+    writeFileAtomic(temp, path, `${process.pid}\n`);
   } catch (err) {
     try { unlinkSync(temp); } catch { /* never created */ }
     throw new Error(`unable to write pidfile ${path}: ${(err as Error).message}`);
