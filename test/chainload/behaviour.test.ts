@@ -102,7 +102,8 @@ describe.skipIf(!HAVE_CHAINLOADERS)('chain-loaders: effects on the child, agains
 
   it('setlock: with descriptor 3 taken, the lock goes on 4 and 3 is left alone', () => {
     const probe = `exec 3</dev/null; exec "$0" lock sh -c 'readlink /proc/$$/fd/3 /proc/$$/fd/4'`;
-    const [a, b] = [bin('setlock'), '/usr/bin/setlock'].map((impl) => run('sh', ['-c', probe, impl], sb.root));
+    const a = run('sh', ['-c', probe, bin('setlock')], sb.root);
+    const b = run('sh', ['-c', probe, '/usr/bin/setlock'], sb.root);
     expect(a).toMatchObject({ stdout: `/dev/null\n${sb.path('lock')}\n`, stderr: '', code: 0 });
     expect(b).toMatchObject({ stdout: a.stdout, stderr: '', code: 0 });
   });
