@@ -79,6 +79,8 @@ export class LogDirectory {
   private handed = 0;
   private readonly work: Work[] = [];
   private waiting = false;
+  /** Why writeBytes stopped short. */
+  private lastError: unknown = null;
 
   constructor(private readonly o: LogDirOptions) {
     try { fs.mkdirSync(o.path, { mode: 0o700 }); } catch { /* exists, or the open below says why */ }
@@ -277,8 +279,6 @@ export class LogDirectory {
     }
     this.work.push({ bytes: Buffer.from(this.out.subarray(from, to)), offset: 0 });
   }
-
-  private lastError: unknown = null;
 
   /** Writes buf[from, to); returns how far it got (the error in lastError). */
   private writeBytes(buf: Buffer, from: number, to: number): number {

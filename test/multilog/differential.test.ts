@@ -28,6 +28,16 @@ describe.skipIf(!HAVE_MULTILOG)('multilog against daemontools 0.76', () => {
     expect(r.ourDirs.main!.find((l) => l.startsWith('current '))!.split(' ')[1]).toBe('744');
   });
 
+  it('every rotation point of a long run is daemontools\' (all old files kept), over several inputs', () => {
+    for (const seed of [11, 12, 13]) {
+      const r = both(['t', 's4096', 'n1000', './main'], mixedInput(500, seed), ['main']);
+      expect(r.ourDirs).toEqual(r.theirDirs);
+      expect(r.ourDirs.main!.filter((l) => l.startsWith('@T.s')).length).toBeGreaterThan(40);
+      box.cleanup();
+      box = new Sandbox();
+    }
+  });
+
   it('without t, default size and number, two directories with different limits', () => {
     const script = ['./a', 's5000', 'n2', './b'];
     const r = both(script, mixedInput(300, 7), ['a', 'b']);
