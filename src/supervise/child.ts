@@ -219,10 +219,12 @@ export class ServiceChild {
     this.cancelTimeoutKill?.();
     this.cancelTimeoutKill = undefined;
     const files = this.host.readFiles();
+    let asked = false;
     if (exit.pid) {
       state.lastExit = { code: exit.code, signal: exit.signal ? exit.signal.replace(/^SIG/, '') : null, at: exit.at };
       // An exit the operator asked for neither counts nor resets: restarts by hand are no crash loop.
-      if (exit.pid !== this.operatorSignalledPid) this.quickDeaths = nextQuickDeaths(files.backoff, this.quickDeaths, ranForMs);
+      asked = exit.pid === this.operatorSignalledPid;
+      if (!asked) this.quickDeaths = nextQuickDeaths(files.backoff, this.quickDeaths, ranForMs);
       this.operatorSignalledPid = 0;
       // Only a service that opted into escalation (timeout-kill) has its leftovers hunted down:
       // daemontools leaves a service's other processes alone.
@@ -233,7 +235,7 @@ export class ServiceChild {
     state.startTicks = null;
     state.readySince = null;
     state.pidChange(0);
-    if (exit.pid) this.host.emit({ type: 'exit', pid: exit.pid, code: exit.code, signal: exit.signal, at: exit.at });
+    if (exit.pid) this.host.emit({ type: 'exit', pid: exit.pid, code: exit.code, signal: exit.signal, at: exit.at, asked });
     return files;
   }
 

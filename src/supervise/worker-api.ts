@@ -20,8 +20,11 @@ export type WorkerEvent =
   | { type: 'leftovers'; pgid: number; count: number }
   /** A child recorded in status.json by an earlier supervisor was found alive and taken over. */
   | { type: 'adopt'; pid: number }
-  /** `at`: when the exit happened (epoch ms); it is reported after the start hold, which may be later. */
-  | { type: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
+  /**
+   * `at`: when the exit happened (epoch ms); it is reported after the start hold, which may be later.
+   * `asked`: the first exit after an operator's signal (svc -t, -k, -h...), which is no crash.
+   */
+  | { type: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number; asked?: boolean }
   /** ./run could not be executed; `text` is daemontools' wording ("unable to start DIR/run: ..."). */
   | { type: 'spawn-error'; text: string; error: Error }
   | { type: 'warning'; text: string }

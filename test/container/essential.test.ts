@@ -1,9 +1,9 @@
 // Essential services: the death of a service holding a file `essential` stops every service and
-// ends svscan with its exit code (128 + signal when killed); an operator's svc -d does not.
+// ends svscan with its exit code (128 + signal when killed); an operator's svc -d or svc -t does not.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, Sandbox, sh, upPid, waitFor } from '../helpers/sandbox.ts';
+import { bin, Sandbox, sh, statusPid, upPid, waitFor } from '../helpers/sandbox.ts';
 import { exitOf, SLEEPER, startSvscan } from '../svscan/helpers.ts';
 import { CAN_UNSHARE, startPid1 } from './helpers.ts';
 
@@ -52,6 +52,24 @@ describe('essential services', () => {
     expect(svscan.exitCode).toBe(null);
     process.kill(svscan.pid!, 'SIGTERM');
     expect(await exitOf(svscan)).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it('an operator\'s svc -t restarts it; a death after that still ends svscan', async () => {
+    sb = new Sandbox();
+    const app = sb.service('scan/app', `#!/bin/sh\n[ -e ${sb.path('die')} ] && exit 9\nexec sleep 1000\n`);
+    writeFileSync(join(app, 'essential'), '');
+    const svscan = startSvscan(sb, sb.path('scan'));
+    const first = await upPid(app);
+    // Past the start hold, during which supervise takes no command.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(sh(bin('svc'), ['-t', app]).code).toBe(0);
+    await waitFor('app restarted', () => { const pid = statusPid(app); return pid && pid !== first ? pid : undefined; });
+    expect(svscan.exitCode).toBe(null);
+    writeFileSync(sb.path('die'), '');
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(sh(bin('svc'), ['-t', app]).code).toBe(0);
+    // Asked for too, so restarted: and the new ./run dies by itself at once, which counts.
+    expect(await exitOf(svscan)).toEqual({ code: 9, signal: null });
   }, 30_000);
 
   it.skipIf(!CAN_UNSHARE)('as PID 1 too: the namespace ends with its code', async () => {
