@@ -2,7 +2,11 @@
 // documents (--json). Times are RFC 3339 UTC, durations whole seconds; an unknown value is null, never omitted.
 import type { Fields } from './fields.ts';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+// A damaged status file can hold a time no Date can represent: null, as for no time at all.
+const iso = (ms: number | null) => {
+  const date = ms === null ? undefined : new Date(ms);
+  return date === undefined || Number.isNaN(date.getTime()) ? null : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+};
 
 export interface ServiceJson {
   service: string;
