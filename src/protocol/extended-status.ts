@@ -4,7 +4,7 @@
 // time in /proc/PID/stat) so that a new svscan can adopt a service left running by a killed one.
 // Written atomically (status.json.new + rename), on state changes only. Readers must accept a
 // missing file (a daemontools supervise, or an older svtools) and unknown extra fields.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './service-dir.ts';
 import type { Status } from './status.ts';
@@ -84,10 +84,31 @@ export function writeExtendedStatus(superviseDir: string, status: ExtendedStatus
 }
 
 /** The extended status, or undefined when there is none (daemontools' supervise) or it is unreadable. */
+/** status.json holds a few hundred bytes: anything bigger is not one, and is not read to its end. */
+const EXTENDED_STATUS_MAX_BYTES = 64 * 1024;
+
+/**
+ * The text of a regular file of at most EXTENDED_STATUS_MAX_BYTES, else undefined: a status.json
+ * replaced by a symlink to /dev/zero or by a fifo must neither be read for ever nor block.
+ */
+function readSmallRegularFile(path: string): string | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(EXTENDED_STATUS_MAX_BYTES + 1);
+    const length = readSync(fd, buf, 0, buf.length, 0);
+    return length > EXTENDED_STATUS_MAX_BYTES ? undefined : buf.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readExtendedStatus(superviseDir: string): ExtendedStatus | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(extendedStatusPath(superviseDir), 'utf8'));
+    const text = readSmallRegularFile(extendedStatusPath(superviseDir));
+    if (text === undefined) return undefined;
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
