@@ -84,7 +84,8 @@ export function writeStatusFile(paths: ServicePaths, status: Status): void {
 export function readStatusBytes(path: string, name = 'supervise/status'): Buffer | string {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: a fifo planted as the status file reads as empty (bad format) instead of hanging.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     return `unable to open ${name}: ${djbErrorText(e)}`;
   }
