@@ -4,12 +4,11 @@
 // killed supervisor left running. The state machine that orders all this (queue, start hold,
 // commands) is worker.ts; what is recorded goes into the ServiceState (status.ts).
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { djbErrorText } from '../protocol/errors.ts';
 import { readExtendedStatus, type ExtendedStatus } from '../protocol/extended-status.ts';
-import type { ServicePaths } from '../protocol/service-dir.ts';
+import { readStatusBytes, type ServicePaths } from '../protocol/service-dir.ts';
 import { decodeStatus, type Status } from '../protocol/status.ts';
 import { fromMilliseconds, toMilliseconds } from '../protocol/tai64n.ts';
 import { backoffDelay, nextQuickDeaths } from './backoff.ts';
@@ -78,12 +77,10 @@ export class ServiceChild {
    */
   adopt(paths: ServicePaths): void {
     const { state } = this;
-    let previous: Status | undefined;
-    try {
-      previous = decodeStatus(readFileSync(paths.status));
-    } catch {
-      previous = undefined;
-    }
+    // 18 bytes at most and non-blocking: a status replaced by a symlink to /dev/zero or by a fifo
+    // must not be read for ever nor hang svscan.
+    const bytes = readStatusBytes(paths.status);
+    const previous: Status | undefined = typeof bytes === 'string' ? undefined : decodeStatus(bytes);
     const ext = readExtendedStatus(paths.superviseDir);
     const recorded = ext && (!previous || ext.pid === previous.pid) ? ext : undefined;
     const left = recorded ? this.recordedChild(paths, recorded, previous) : previous && this.daemontoolsChild(previous);
