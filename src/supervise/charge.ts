@@ -24,6 +24,8 @@ import { tryFlock } from '../protocol/flock.ts';
 import { servicePaths, writeStatusFile, type ServicePaths } from '../protocol/service-dir.ts';
 import type { Status } from '../protocol/status.ts';
 
+const STATUS_RETRY_MS = 1000;
+
 /** A failure to take charge of a service directory; `message` is daemontools' wording, exit 111. */
 export class SuperviseStartError extends Error {}
 
@@ -58,6 +60,10 @@ export class ServiceCharge {
   private lockFd = -1;
   private okFd = -1;
   private control: FifoReader | undefined;
+  /** Rewrites the last status after a failed write (a full disk): what is on disk is stale meanwhile. */
+  private statusRetry: NodeJS.Timeout | undefined;
+  /** The last failure reported, so that the retries do not repeat it. */
+  private statusFailure: string | undefined;
 
   private constructor(options: ChargeOptions) {
     this.options = options;
@@ -204,18 +210,27 @@ export class ServiceCharge {
    * reported through onWarning and supervision goes on, as in daemontools.
    */
   writeStatus(status: Status, extended?: ExtendedStatus): void {
+    clearTimeout(this.statusRetry);
+    this.statusRetry = undefined;
     try {
       writeStatusFile(this.paths, status);
       if (extended) writeExtendedStatus(this.paths.superviseDir, extended);
+      this.statusFailure = undefined;
     } catch (err) {
       const { step, target } = err as { step?: string; target?: string };
       const verb = step === 'rename' ? 'unable to rename' : 'unable to write';
-      this.options.onWarning(`${verb} ${target ?? this.paths.statusNew}: ${djbErrorText(err)}`);
+      const text = `${verb} ${target ?? this.paths.statusNew}: ${djbErrorText(err)}`;
+      if (text !== this.statusFailure) this.options.onWarning(`${text}; retried every second`);
+      this.statusFailure = text;
+      // Else svstat would show a dead pid as up until the next state change.
+      this.statusRetry = setTimeout(() => this.writeStatus(status, extended), STATUS_RETRY_MS);
     }
   }
 
   /** Closes control, ok and the lock: another supervisor may take charge. Safe to call twice. */
   release(): void {
+    clearTimeout(this.statusRetry);
+    this.statusRetry = undefined;
     this.control?.close();
     this.control = undefined;
     for (const fd of [this.okFd, this.lockFd]) if (fd >= 0) closeSync(fd);
