@@ -57,8 +57,9 @@ export class BatchFlock {
     }
     let out = '';
     let errText = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { errText += d; });
+    // No pipes when svscan is out of file descriptors (EMFILE): the 'error' below then rejects the batch.
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => { errText += d; });
     child.on('error', (err) => fail(new FlockUnavailableError(err.message)));
     child.on('close', () => {
       const codes = out.trim().split('\n');

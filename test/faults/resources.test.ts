@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bin, isAlive, Sandbox, sh, statusPid, waitFor } from '../helpers/sandbox.ts';
-import { readText, startSvscan, upPid } from '../svscan/helpers.ts';
+import { readText, SLEEPER, startSvscan, upPid } from '../svscan/helpers.ts';
 
 const ROOT = process.getuid?.() === 0;
 
@@ -56,5 +56,28 @@ describe.skipIf(!ROOT)('fault: no space left on device', () => {
     // Nothing else happens to the service: the status is rewritten by itself.
     await waitFor('the status current again', () => statusPid(dir) === second, 10_000);
     expect(sh(bin('svstat'), [dir]).stdout).toMatch(new RegExp(`^${dir}: up \\(pid ${second}\\) \\d+ seconds\\n$`));
+  });
+});
+
+describe('fault: too many open files', () => {
+  it('svscan under prlimit --nofile=256 with 300 services: no crash, those beyond the limit reported and retried, the others controllable', async () => {
+    const scan = sb.path('scan');
+    const dirs = Array.from({ length: 300 }, (_, i) => sb.service(`scan/s${String(i).padStart(3, '0')}`, SLEEPER));
+    const svscan = startSvscan(sb, scan, ['--rescan-interval', '1'], { command: ['prlimit', '--nofile=256', '--'] });
+    await waitFor('the limit reported', () => svscan.has((r) => r.level >= 40 && /too many open files|EMFILE/i.test(r.msg)), 30_000);
+    const up = () => dirs.filter((d) => statusPid(d) > 0).length;
+    const reached = await waitFor('some services up', () => up() > 0 && up(), 60_000);
+    expect(reached).toBeLessThan(300);
+    expect(isAlive(svscan.pid!)).toBe(true);
+    // svc and svstat still work on a supervised one.
+    const supervised = dirs.find((d) => statusPid(d) > 0)!;
+    const svcD = sh(bin('svc'), ['-d', supervised]);
+    expect(svcD.code, svcD.stderr).toBe(0);
+    await waitFor('down', () => statusPid(supervised) === 0);
+    // Still alive a few scans later, still refusing the rest (at the limit it may not even list the
+    // scan directory: that too is reported, and retried).
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(isAlive(svscan.pid!)).toBe(true);
+    expect(svscan.has((r) => r.level >= 50 && !/unable to read/.test(r.msg))).toBe(false);
   });
 });
