@@ -11,6 +11,7 @@
 // callback returns, so all loggers share one 64 KiB read buffer, and a kill -9 of svscan loses at most
 // the read in hand. While writes fail, reading pauses: the producer waits on its full pipe.
 import { Socket, type SocketConstructorOpts } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { djbErrorText } from '../protocol/errors.ts';
 import { parseRelaxlogsArgs } from '../relaxlogs/args.ts';
@@ -19,6 +20,21 @@ import type { FromThread, LoggerKind, ToThread } from './messages.ts';
 import { MultilogEngine } from './multilog-engine.ts';
 
 const READ_SIZE = 64 * 1024;
+/**
+ * bin/svscan turns V8's compilers off (an idle svscan is ~6 MB smaller), which leaves the framing and
+ * labelling of log lines interpreted: 0.65x s6-log's throughput. Once the loggers have carried this
+ * much in one second, the compilers are turned on for good (V8 flags are process-wide): ~10 MB more,
+ * and 2.2x s6-log (bench/logging.bench.mjs). An idle or quiet host never pays it.
+ */
+const LOUD_BYTES_PER_SECOND = 8 * 1024 * 1024;
+let bytesThisSecond = 0;
+let compiling = false;
+function counted(n: number): void {
+  bytesThisSecond += n;
+  if (compiling || bytesThisSecond < LOUD_BYTES_PER_SECOND) return;
+  compiling = true;
+  for (const flag of ['--sparkplug', '--maglev', '--opt']) setFlagsFromString(flag);
+}
 /** How often changed figures go to the main thread (which writes them into status.json). */
 const STATS_INTERVAL_MS = 1000;
 
@@ -46,7 +62,7 @@ class Logger {
     // `onread` works on net.Socket since Node 12 but @types/node only declares it for connect().
     const socket = new Socket({
       fd, readable: true, writable: false,
-      onread: { buffer: shared, callback: (n: number) => { this.stream?.push(shared.subarray(0, n)); } },
+      onread: { buffer: shared, callback: (n: number) => { counted(n); this.stream?.push(shared.subarray(0, n)); } },
     } as SocketConstructorOpts);
     socket.pause();
     socket.on('end', () => this.stream?.end());
@@ -162,6 +178,7 @@ port.on('message', (m: ToThread) => {
 });
 
 setInterval(() => {
+  bytesThisSecond = 0;
   const list: { id: number; stats: LogStreamStats }[] = [];
   for (const logger of loggers.values()) {
     const stats = logger.stats();
