@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeServices, sleep, statusPid, treeMemory, waitFor } from './svscan-helpers.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OURS = path.join(root, 'bin', 'svscan');
@@ -27,64 +28,6 @@ process.on('exit', () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 process.on('SIGINT', () => process.exit(130));
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(what, probe, timeoutMs = 120_000, every = 50) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
-
-function statusPid(dir) {
-  try {
-    const b = fs.readFileSync(path.join(dir, 'supervise/status'));
-    return b.length >= 18 ? b.readUInt32LE(12) : 0;
-  } catch { return 0; }
-}
-
-function makeServices(scan, n) {
-  fs.mkdirSync(scan, { recursive: true });
-  const dirs = [];
-  for (let i = 0; i < n; i++) {
-    const dir = path.join(scan, `s${String(i).padStart(4, '0')}`);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'run'), '#!/bin/sh\nexec sleep 1000000\n', { mode: 0o755 });
-    dirs.push(dir);
-  }
-  return dirs;
-}
-
-function children(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { return []; }
-}
-
-function memoryOf(pid) {
-  let rss = 0, pss = 0;
-  try { rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { /* gone */ }
-  try { pss = Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]); } catch { /* gone */ }
-  return { rss, pss };
-}
-
-/** The supervision tree: the scanner and its descendants, minus the services (and theirs). */
-function treeMemory(scannerPid, servicePids) {
-  const services = new Set(servicePids);
-  const tree = [];
-  const walk = (pid) => {
-    if (services.has(pid)) return;
-    tree.push(pid);
-    for (const c of children(pid)) walk(c);
-  };
-  walk(scannerPid);
-  let rss = 0, pss = 0;
-  for (const pid of tree) { const m = memoryOf(pid); rss += m.rss; pss += m.pss; }
-  return { processes: tree.length, rssKB: rss, pssKB: pss };
-}
 
 async function measureMemory(tool, n) {
   const scan = path.join(work, `${tool}-${n}`);
