@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { children, memoryOf, sleep, waitFor } from './svscan-helpers.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SVSCAN = path.join(root, 'bin', 'svscan');
@@ -40,17 +41,6 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(what, probe, timeoutMs = 120_000, every = 100) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
 
 const has = (file) => fs.existsSync(file);
 const SUITES = [
@@ -77,19 +67,6 @@ function makeServices(scan, n, suite, runScript = `#!/bin/sh\nexec sh -c 'while 
     dirs.push(dir);
   }
   return dirs;
-}
-
-function children(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { return []; }
-}
-
-function memoryOf(pid) {
-  let rss = 0, pss = 0;
-  try { rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { /* gone */ }
-  try { pss = Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]); } catch { /* gone */ }
-  return { rss, pss };
 }
 
 const isService = (pid) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARK); } catch { return false; } };

@@ -1,4 +1,4 @@
-// Helpers shared by the svscan benchmarks (svscan.bench.mjs, faults.bench.mjs): polling with a
+// Helpers shared by the svscan benchmarks (svscan, faults and logging .bench.mjs): polling with a
 // deadline, service directories, status pids, and the memory of a supervision tree.
 import fs from 'node:fs';
 import path from 'node:path';
