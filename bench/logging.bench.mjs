@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { children, memoryOf, sleep, waitFor } from './svscan-helpers.mjs';
+import { children, memoryOf, sleep, statusPid, waitFor } from './svscan-helpers.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SVSCAN = path.join(root, 'bin', 'svscan');
@@ -184,13 +184,6 @@ async function measureRestarts(label, loud, logFiles, samples = 10) {
   await stopScanner(suite, child, scan);
   times.sort((a, b) => a - b);
   return { median: times[Math.floor(times.length / 2)], p90: times[Math.min(times.length - 1, Math.floor(times.length * 0.9))], max: times.at(-1) };
-}
-
-function statusPid(dir) {
-  try {
-    const b = fs.readFileSync(path.join(dir, 'supervise', 'status'));
-    return b.length >= 18 ? b.readUInt32LE(12) : 0;
-  } catch { return 0; }
 }
 
 const mb = (kb) => (kb / 1024).toFixed(1);
