@@ -44,8 +44,12 @@ export class ShareGroup {
     } catch (err) {
       throw new Error(`unable to create work dir ${dir}: ${djbErrorText(err)}; create it or give another --work-dir`);
     }
-    readdirSync(dir); // sabo: an unreadable work dir is fatal at start
-    this.publish();
+    try {
+      readdirSync(dir); // sabo: an unreadable work dir is fatal at start
+      this.publish();
+    } catch (err) {
+      throw new Error(`unable to take part in work dir ${dir}: ${djbErrorText(err)}; free it or give another --work-dir`);
+    }
   }
 
   get lockPath(): string {

@@ -92,6 +92,19 @@ describe('command line', () => {
     expect(missing.stderr).toMatch(/nonexistent/);
   });
 
+  it('a work dir with no room for its lock file (a full tmpfs) exits 2 naming the dir and the cause', () => {
+    // Root ignores permissions, but not a file system out of inodes.
+    const dir = tempDir();
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,nr_inodes=1', 'tmpfs', dir]).status).toBe(0);
+    try {
+      const full = runSync(SABO, ['--max-bandwidth', '1M', '--work-dir', dir], 'data');
+      expect(full.status).toBe(2);
+      expect(full.stderr).toBe(`sabo: fatal: unable to take part in work dir ${dir}: out of disk space; free it or give another --work-dir\n`);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  });
+
   it('creates a missing --work-dir and its parents (mode 0755, as mkdir -p) and shares through it', async () => {
     const dir = join(tempDir(), 'not', 'yet');
     const run = startSabo(['--max-bandwidth', '1M', '--work-dir', dir]);
