@@ -72,6 +72,8 @@ describe('fault: damaged or hostile supervise/status and status.json', () => {
       const svscan = startSvscan(sb, sb.path('scan'));
       let pid = await safeUpPid(dir);
       const path = join(dir, 'supervise', file);
+      // status.json is renamed into place just after status: a damage needs the file there.
+      await waitFor(`${file} written`, () => isRegularFile(path));
       for (const [damage, apply] of Object.entries(DAMAGES)) {
         apply(path, outside);
         for (const [command, args] of READERS) {
