@@ -100,7 +100,8 @@ describe.skipIf(!HAVE_DAEMONTOOLS)('taking over from daemontools', () => {
     await waitFor('svscan to quit', () => first.exitCode !== null);
     const svscan = sb.spawn(bin('svscan'), [scan, '--log-format', 'json']);
     await waitFor('every service adopted again', () => records(svscan).filter((r) => r.msg.startsWith('adopted')).length === dirs.length);
-    dirs.forEach((d, i) => expect(ext(d)!.pid).toBe(pids[i]));
+    // The adoption is logged before status.json is rewritten.
+    await waitFor('status.json of every adopted service', () => dirs.every((d, i) => ext(d)?.pid === pids[i]));
     expect(records(svscan).filter((r) => r.msg === 'started' || r.msg === 'restarted')).toHaveLength(0);
 
     // The old multilog still reads the anonymous pipe daemontools made: ticks keep coming.
@@ -172,7 +173,8 @@ describe.skipIf(!HAVE_DAEMONTOOLS)('taking over from daemontools', () => {
 
     const svscan = sb.spawn(bin('svscan'), [scan, '--log-format', 'json']);
     const started = await waitFor('./run started', () => { const p = statusPid(dir); return p && p !== stranger.pid ? p : undefined; });
-    expect(ext(dir)!.adopted).toBe(false);
+    // status.json follows status: wait for the one naming the new ./run.
+    expect((await waitFor('status.json of the new ./run', () => { const e = ext(dir); return e?.pid === started ? e : undefined; })).adopted).toBe(false);
     expect(records(svscan).some((r) => r.msg.includes(`pid ${stranger.pid}`) && r.msg.includes('not adopted'))).toBe(true);
     process.kill(svscan.pid!, 'SIGTERM');
     await waitFor('svscan to stop', () => svscan.exitCode !== null, 30_000);
