@@ -3,7 +3,7 @@
 // retention, fsync before a file is left, retry with back-pressure on write errors, a flock on
 // DIR/lock). No pipe to a logger process: no logger's death can SIGPIPE svscan or take messages
 // with it, and every message is in the file before svscan exits. Loaded only when --log-dir is
-// given (src/cli/svscan.ts). Why not rotating-file-stream: doc/svscanboot.md, "Why in-process".
+// given (src/svscan/main.ts). Why not rotating-file-stream: doc/svscanboot.md, "Why in-process".
 import { writeSync } from 'node:fs';
 import { djbErrorText } from '../protocol/errors.ts';
 import { parseRelaxlogsArgs } from '../relaxlogs/args.ts';
