@@ -1,9 +1,10 @@
 // relaxlogs: the rotating logger a service's log/run execs (doc/relaxlogs.md). Flags of
 // kazeburo/relaxlogs keep their meaning; usage errors exit 100, temporary failures 111.
 import { parseRelaxlogsCommand, relaxlogsHelp } from '../relaxlogs/args.ts';
-import { EXIT_USAGE, runLogger } from '../relaxlogs/main.ts';
+import { runLogger } from '../relaxlogs/main.ts';
 import { UsageError } from '../relaxlogs/units.ts';
 import { VERSION } from '../protocol/version.ts';
+import { EXIT_USAGE } from '../protocol/exit-codes.ts';
 
 try {
   const command = parseRelaxlogsCommand(process.argv.slice(2));

@@ -5,9 +5,8 @@ import { writeAllSync } from '../protocol/write-all.ts';
 import { readInput, type Input } from '../relaxlogs/input.ts';
 import { Multilog, MultilogFatal } from './multilog.ts';
 import { MultilogUsageError, parseMultilogScript } from './script.ts';
+import { EXIT_FAILURE, EXIT_USAGE } from '../protocol/exit-codes.ts';
 
-export const EXIT_USAGE = 100;
-export const EXIT_FATAL = 111;
 
 function die(code: number, text: string): never {
   try { writeAllSync(2, Buffer.from(text)); } catch { /* exiting anyway */ }
@@ -24,7 +23,7 @@ export function runMultilog(args: string[]): void {
   try {
     multilog = new Multilog(script, { onDrain: () => { if (!ending) input?.resume(); } });
   } catch (err) {
-    if (err instanceof MultilogFatal) die(EXIT_FATAL, `multilog: fatal: ${err.message}\n`);
+    if (err instanceof MultilogFatal) die(EXIT_FAILURE, `multilog: fatal: ${err.message}\n`);
     throw err;
   }
   const finish = (): void => {

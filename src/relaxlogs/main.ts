@@ -8,10 +8,8 @@ import { readInput, type Input, type InputHandlers } from './input.ts';
 import type { FsyncMode } from './rotating-file.ts';
 import { LogStream } from './stream.ts';
 import type { Zone } from './zone.ts';
+import { EXIT_FAILURE, EXIT_OK } from '../protocol/exit-codes.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 100;
-export const EXIT_TEMPORARY = 111;
 
 export interface LoggerOptions {
   /** null = pass-through to stdout. */
@@ -51,7 +49,7 @@ export function runLogger(o: LoggerOptions): void {
   const log = createDiagnostics('relaxlogs');
   const fatal = (msg: string): never => {
     log.fatal(msg);
-    process.exit(EXIT_TEMPORARY);
+    process.exit(EXIT_FAILURE);
   };
 
   let input: Input | null = null;
@@ -78,7 +76,7 @@ export function runLogger(o: LoggerOptions): void {
     end: () => stream.end(),
     error: (err) => {
       log.error(`unable to read input: ${djbErrorText(err)}`);
-      exitCode = EXIT_TEMPORARY;
+      exitCode = EXIT_FAILURE;
       stream.end();
     },
   };

@@ -6,9 +6,8 @@
 import { readSync } from 'node:fs';
 import { writeAllSync } from '../protocol/write-all.ts';
 import { errorCode } from '../protocol/errors.ts';
-
-/** Exit code of daemontools' tai64n and tai64nlocal on a read or write error (they print nothing). */
-export const EXIT_IO = 111;
+// A read or write error exits 111 silently, as daemontools' tai64n and tai64nlocal.
+import { EXIT_FAILURE } from '../protocol/exit-codes.ts';
 
 /** Pipes deliver at most 64 KiB a read; files fill the whole buffer. */
 const READ_SIZE = 1 << 20;
@@ -44,7 +43,7 @@ export function runFilter(t: Transform): never {
     }
   } catch (e) {
     if (errorCode(e) === 'EPIPE') dieOfSigpipe();
-    process.exit(EXIT_IO);
+    process.exit(EXIT_FAILURE);
   }
 }
 
@@ -61,5 +60,5 @@ function dieOfSigpipe(): never {
   process.kill(process.pid, 'SIGPIPE');
   // The signal may land on another of Node's threads: give it a moment to end the process.
   Atomics.wait(sleeper, 0, 0, 200);
-  process.exit(EXIT_IO);
+  process.exit(EXIT_FAILURE);
 }
