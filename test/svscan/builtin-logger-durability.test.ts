@@ -38,8 +38,14 @@ it('kill -9 of svscan: S lives on (same pid) blocked on the held pipe, and the n
   await waitFor('logging again, past the kill', () => checkNumbers(logLines(main)).last > loggedBeforeKill + 50_000, 30_000);
   expect(second.records().filter((r) => r.service === 'counter' && (r.msg === 'started' || r.msg === 'restarted'))).toHaveLength(0);
 
-  // Nothing duplicated or reordered; a gap only where the killed thread had a read in hand.
-  const check = checkNumbers(logLines(main));
+  // Nothing duplicated or reordered; a gap only where the killed thread had a read in hand. That read
+  // may have cut a line: its first bytes are in the file, the rest died with the thread, and the next
+  // svscan's first bytes (the end of some later line) complete it into one line that is not the next
+  // number (as test/svscan/log-pipe.test.ts allows). At most one such line, right at the gap.
+  const lines = logLines(main);
+  const cut = lines.findIndex((l, i) => i > 0 && Number(l) <= Number(lines[i - 1]));
+  if (cut >= 0) lines.splice(cut, 1);
+  const check = checkNumbers(lines);
   expect(check.notNumbers).toBe(0);
   for (const [after, next] of check.gaps) {
     expect(next).toBeGreaterThan(after);
