@@ -2,7 +2,7 @@
 // (/usr/bin/...), each running /bin/true as its child: wall time of one run, median of ROUNDS runs
 // (100; CHAINLOAD_BENCH_ROUNDS), the runs of all commands interleaved so that a busy machine weighs
 // on each alike. "added" is the median minus that of /bin/true alone: the link's own cost, the
-// figure with a budget (5 ms a link, README.md). `node -e 0` is the reference a Node link would pay.
+// figure with a budget (a link runs at every start of a service: at most 5 ms). `node -e 0` is the reference a Node link would pay.
 // hyperfine is not needed: process.hrtime around spawnSync.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

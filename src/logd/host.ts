@@ -205,7 +205,7 @@ export class BuiltinLogger {
   }
 
   private announce(): void {
-    this.countsWrittenAt = Date.now();
+    this.countsWrittenAt = performance.now();
     this.charge.writeStatus(this.status, this.extendedStatus);
   }
 
@@ -298,7 +298,7 @@ export class BuiltinLogger {
     const before = this.stats;
     this.stats = stats;
     const changedState = !before || before.failing !== stats.failing || before.activeFile !== stats.activeFile || before.lastError !== stats.lastError;
-    if (changedState || Date.now() - this.countsWrittenAt >= COUNTS_WRITE_MS) this.announce();
+    if (changedState || performance.now() - this.countsWrittenAt >= COUNTS_WRITE_MS) this.announce();
   }
 
   /** The thread died (and is being started again): this start is over, the next begins at once. */

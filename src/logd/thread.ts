@@ -4,7 +4,7 @@
 // (host.ts) drives it with the messages of messages.ts.
 //
 // Each logger reads its fifo through its own O_RDONLY|O_NONBLOCK open wrapped in a net.Socket (never
-// fs.createReadStream on a fifo: README, design notes). The main thread opens it and passes the fd:
+// fs.createReadStream on a fifo: doc/design.md, "Fifos"). The main thread opens it and passes the fd:
 // an fd opened here by fs.openSync would be on the worker's list of fds to close at its exit, and
 // the socket closes it behind that list's back (Node then warns "opened in unmanaged mode twice"
 // when the number comes again, and could close a reused number at the thread's exit). Every read is framed and written before the

@@ -1,5 +1,5 @@
 // Long options on Node's util.parseArgs, with the conventions yargs gave relaxlogs and sabo (yargs
-// itself cost ~100 ms and ~12 MB a start, README.md "Design notes"): --X VALUE and --X=VALUE, a
+// itself cost ~100 ms and ~12 MB a start, doc/design.md, "The chosen stack"): --X VALUE and --X=VALUE, a
 // --no-X and --X=true|false for every on/off flag, the last of repeated flags wins, choices checked,
 // a forgotten value (`--log-dir --tee`) refused. Errors are thrown as plain messages naming the flag;
 // each program wraps them in its own usage error and exit code.

@@ -1,5 +1,5 @@
 // relaxlogs' command line, parsed by protocol/options.ts on util.parseArgs (yargs cost ~100 ms and ~12 MB a start,
-// README.md "Design notes"). Flags of kazeburo/relaxlogs keep their meaning; every boolean also takes
+// doc/design.md, "The chosen stack"). Flags of kazeburo/relaxlogs keep their meaning; every boolean also takes
 // --no-X and --X=true|false. The same parser reads options that are not on a command line (svscan's
 // built-in logger), hence a function that throws UsageError rather than one that exits.
 import path from 'node:path';

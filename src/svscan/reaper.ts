@@ -98,7 +98,7 @@ export class OrphanReaper {
 
   /** Reaps the zombies that were already zombies at the last sweep; remembers the new ones. */
   sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     const next = new Map<number, [number, number]>();
     for (const pid of mainThreadChildren()) {
       const stat = readProcStat(pid);
@@ -134,14 +134,14 @@ export class OrphanReaper {
     this.log.info({ count: left.length, graceMs }, 'processes left after every service stopped: TERM, then KILL after the grace period');
     signal(left, 'SIGTERM');
     signal(left, 'SIGCONT');
-    const deadline = Date.now() + graceMs;
-    while ((left = leftovers()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, LEFTOVER_POLL_MS));
+    const deadline = performance.now() + graceMs;
+    while ((left = leftovers()).length > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, LEFTOVER_POLL_MS));
     if (left.length > 0) {
       this.log.warn({ count: left.length, pids: left.slice(0, 20) }, `still alive ${graceMs} ms after TERM: KILL`);
       signal(left, 'SIGKILL');
       // Bounded: a process stuck in the kernel (state D) dies only when it leaves it.
-      const killDeadline = Date.now() + KILL_WAIT_MS;
-      while (leftovers().length > 0 && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, LEFTOVER_POLL_MS));
+      const killDeadline = performance.now() + KILL_WAIT_MS;
+      while (leftovers().length > 0 && performance.now() < killDeadline) await new Promise((r) => setTimeout(r, LEFTOVER_POLL_MS));
     }
   }
 
