@@ -6,6 +6,7 @@
 // files that import their dependencies from node_modules at run time.
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +40,39 @@ const pinoWithoutTransports = {
 };
 
 /**
+ * Built-in modules that a lean program loads when it first uses one of their exports, not when its bundle
+ * starts: `require('node:net')` with node:stream behind it costs ~2 ms, node:child_process ~0.5 ms more,
+ * and `relaxlogs --version`, a relaxlogs reading a file or /dev/null, or supervise before its first
+ * spawn use neither (doc/design.md, "Lean companions"). A static `import` of one of these from the
+ * sources resolves to a stand-in with a getter for each export of the real module (listed here, at
+ * build time) that requires it on first access; esbuild reads named imports at each use
+ * (`(0, import_x.spawn)(...)`), so `new net.Socket`, `instanceof` and `extends` see the real export.
+ * Dynamic `import()`s are left alone (already lazy). Built-ins without side effects only. The list of
+ * exports is the building Node's: an export newer than it would read as undefined.
+ */
+const LAZY_BUILTINS = ['node:child_process', 'node:net', 'node:tty', 'node:perf_hooks', 'node:os'];
+/** The bundles built with them. */
+const LAZY_LOADING = new Set(['relaxlogs', 'supervise', 'multilog']);
+const requireHere = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (a) => (a.kind === 'import-statement' ? { path: a.path, namespace: 'lazy-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
+      loader: 'js',
+      contents: `let real;
+const exports_ = {};
+for (const key of ${JSON.stringify(Object.keys(requireHere(a.path)))}) {
+  Object.defineProperty(exports_, key, { enumerable: true, get: () => (real ??= require(${JSON.stringify(a.path)}))[key] });
+}
+module.exports = exports_;
+`,
+    }));
+  },
+};
+
+/**
  * A CommonJS bundle has no import.meta: sabo starts its copy worker from its own file
  * (`new Worker(new URL(import.meta.url))`), so give it the bundle's own URL.
  */
@@ -47,7 +81,10 @@ const importMetaUrl = {
   banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
 
-const entries = readdirSync(cliDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+// `node scripts/build.mjs [NAME...]`: every entry point, or only those named (svscan includes its logger thread).
+const only = process.argv.slice(2);
+const entries = readdirSync(cliDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
+  .filter((name) => only.length === 0 || only.includes(name));
 
 // koffi (svscan's PID 1 reaper) has a native part: it is loaded from node_modules at run time.
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, logLevel: 'warning', external: ['koffi'] };
@@ -57,7 +94,9 @@ const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: fa
  */
 const threads = [{ entry: join(root, 'src', 'logd', 'thread.ts'), outfile: join(dist, 'svscan-logger.cjs') }];
 
-await Promise.all(threads.map(({ entry, outfile }) => build({ ...common, entryPoints: [entry], outfile, format: 'cjs' })));
+if (only.length === 0 || only.includes('svscan')) {
+  await Promise.all(threads.map(({ entry, outfile }) => build({ ...common, entryPoints: [entry], outfile, format: 'cjs' })));
+}
 await Promise.all(entries.map((name) => {
   const cjs = HOT_CLIENTS.has(name) || LEAN.has(name);
   return build({
@@ -66,7 +105,7 @@ await Promise.all(entries.map((name) => {
     outfile: join(dist, cjs ? `${name}.cjs` : `${name}.mjs`),
     format: cjs ? 'cjs' : 'esm',
     packages: cjs ? undefined : 'external',
-    plugins: name === 'svscan' ? [pinoWithoutTransports] : [],
+    plugins: name === 'svscan' ? [pinoWithoutTransports] : LAZY_LOADING.has(name) ? [lazyBuiltins] : [],
     ...(cjs && name === 'sabo' ? importMetaUrl : {}),
   });
 }));
