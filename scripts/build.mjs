@@ -41,16 +41,17 @@ const pinoWithoutTransports = {
 
 /**
  * Built-in modules that a lean program loads when it first uses one of their exports, not when its bundle
- * starts: `require('node:net')` with node:stream behind it costs ~2 ms, node:child_process ~0.5 ms more,
- * and `relaxlogs --version`, a relaxlogs reading a file or /dev/null, or supervise before its first
- * spawn use neither (doc/design.md, "Lean companions"). A static `import` of one of these from the
+ * starts: `require('node:net')` with node:stream behind it costs ~2 ms, node:child_process ~0.5 ms
+ * more, node:v8 (which loads node:stream too) ~3 ms; `relaxlogs --version`, a quiet relaxlogs reading
+ * a file or /dev/null, or supervise before its first spawn use none of them (doc/design.md, "Lean
+ * companions"). A static `import` of one of these from the
  * sources resolves to a stand-in with a getter for each export of the real module (listed here, at
  * build time) that requires it on first access; esbuild reads named imports at each use
  * (`(0, import_x.spawn)(...)`), so `new net.Socket`, `instanceof` and `extends` see the real export.
  * Dynamic `import()`s are left alone (already lazy). Built-ins without side effects only. The list of
  * exports is the building Node's: an export newer than it would read as undefined.
  */
-const LAZY_BUILTINS = ['node:child_process', 'node:net', 'node:tty', 'node:perf_hooks', 'node:os'];
+const LAZY_BUILTINS = ['node:child_process', 'node:net', 'node:tty', 'node:perf_hooks', 'node:os', 'node:v8'];
 /** The bundles built with them. */
 const LAZY_LOADING = new Set(['relaxlogs', 'supervise', 'multilog']);
 const requireHere = createRequire(import.meta.url);
