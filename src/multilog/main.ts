@@ -2,7 +2,7 @@
 // TERM in the middle of a line waits for its end, reading one byte at a time so that nothing after it
 // leaves the pipe (the next logger gets it); ALRM makes every non-empty `current` full.
 import { writeAllSync } from '../protocol/write-all.ts';
-import { readInput, type Input } from '../relaxlogs/input.ts';
+import { readInput, type Input } from '../protocol/read-input.ts';
 import { Multilog, MultilogFatal } from './multilog.ts';
 import { MultilogUsageError, parseMultilogScript } from './script.ts';
 import { EXIT_FAILURE, EXIT_USAGE } from '../protocol/exit-codes.ts';
