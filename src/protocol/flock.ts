@@ -3,6 +3,7 @@
 // exits, until we close it or die. These locks exclude and are excluded by daemontools' supervise,
 // multilog, setlock, Go's syscall.Flock (sabo) and flock(1) itself.
 import { spawn, spawnSync } from 'node:child_process';
+import type { Call } from './io-steps.ts';
 
 const FLOCK = 'flock';
 const FLOCK_BUSY_EXIT = 1;
@@ -44,4 +45,12 @@ export function tryFlockSync(fd: number, mode: 'exclusive' | 'shared' = 'exclusi
   const r = spawnSync(FLOCK, flockArgs(mode), { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
   if (r.error) throw new FlockUnavailableError(r.error.message);
   return interpret(r.status, r.stderr ?? '');
+}
+
+/** tryFlock as a Call of steps (src/protocol/io-steps.ts): a spawn either way, waited for only when run synchronously. */
+export function flockCall(fd: number): Call<boolean> {
+  return {
+    sync: () => tryFlockSync(fd),
+    async: (done) => { tryFlock(fd).then((held) => done(null, held), (err: Error) => done(err)); },
+  };
 }

@@ -1,8 +1,9 @@
 // Paths inside a daemontools service directory, and the atomic status write every reader relies on.
-import { closeSync, constants, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { djbErrorText } from './errors.ts';
 import { encodeStatus, STATUS_SIZE, type Status } from './status.ts';
+import { call, io, runSync, type Steps } from './io-steps.ts';
 import { writeAllSync } from './write-all.ts';
 
 export interface ServicePaths {
@@ -41,13 +42,18 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | c
  * (doc/security.md).
  */
 export function createFileExclusive(path: string, mode: number): number {
+  return runSync(creatingFileExclusive(path, mode));
+}
+
+/** The same as steps (src/protocol/io-steps.ts). */
+export function* creatingFileExclusive(path: string, mode: number): Steps<number> {
   try {
-    return openSync(path, CREATE_NEW, mode);
+    return yield* call(io.open(path, CREATE_NEW, mode));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  unlinkSync(path);
-  return openSync(path, CREATE_NEW, mode);
+  yield* call(io.unlink(path));
+  return yield* call(io.open(path, CREATE_NEW, mode));
 }
 
 /**

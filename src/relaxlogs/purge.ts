@@ -1,8 +1,10 @@
 // Retention: by age (mtime, relaxlogs' --max-age), by count and by total size. Only names the
 // pattern can produce (plus a generation `.N` and `.gz`) are ever candidates, never the active file.
-// Runs synchronously to the end: relaxlogs' background purge was cut short by exit.
-import fs from 'node:fs';
+// Runs to the end before anything else touches the directory (relaxlogs' background purge was cut
+// short by exit): as steps of the stream's one queue (src/protocol/io-steps.ts).
+import type fs from 'node:fs';
 import path from 'node:path';
+import { call, io, type Steps } from '../protocol/io-steps.ts';
 
 export interface Retention {
   /** Milliseconds; 0 = no age limit. */
@@ -20,14 +22,14 @@ export function ownFileRegex(patternRegexSource: string): RegExp {
 interface Candidate { name: string; mtime: number; size: number }
 
 /** Deletes what retention allows; returns the names deleted. Errors on single files are skipped. */
-export function purge(dir: string, own: RegExp, active: string | null, r: Retention, now: number): string[] {
+export function* purge(dir: string, own: RegExp, active: string | null, r: Retention, now: number): Steps<string[]> {
   if (!r.maxAge && !r.count && !r.totalSize) return [];
   const files: Candidate[] = [];
   let activeSize = 0;
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of yield* call(io.readdir(dir))) {
     if (!own.test(name)) continue;
     let st: fs.Stats;
-    try { st = fs.lstatSync(path.join(dir, name)); } catch { continue; }
+    try { st = yield* call(io.lstat(path.join(dir, name))); } catch { continue; }
     if (!st.isFile()) continue;
     if (name === active) { activeSize = st.size; continue; }
     files.push({ name, mtime: st.mtimeMs, size: st.size });
@@ -48,7 +50,7 @@ export function purge(dir: string, own: RegExp, active: string | null, r: Retent
   }
   const deleted: string[] = [];
   for (const f of doomed) {
-    try { fs.unlinkSync(path.join(dir, f.name)); deleted.push(f.name); } catch { /* gone already or not ours to take */ }
+    try { yield* call(io.unlink(path.join(dir, f.name))); deleted.push(f.name); } catch { /* gone already or not ours to take */ }
   }
   return deleted;
 }

@@ -1,12 +1,15 @@
 // The rotation core: one O_APPEND file per period (generations `.1`, `.2`... for size rotation and
 // ALRM), a relative link swapped atomically, fsync before a file is closed, purge after a new file
 // opens. A rotation only ever happens at a line boundary, so a line never spans two files.
-// Writes are synchronous: when write() returns, the bytes are in the kernel, which is what lets a
-// kill -9 lose at most the one read being handled. Errors are thrown with `written` set to the
-// bytes that did reach the file, so the caller can retry the rest without duplicating anything.
+// Every method that touches the disk is steps (src/protocol/io-steps.ts), run by the stream either at
+// once or in libuv's thread pool; either way, the stream hands over the next read only once a write's
+// steps are done, which is what lets a kill -9 lose at most the one read being handled. Errors are
+// thrown with `written` set to the bytes that did reach the file, so the caller can retry the rest
+// without duplicating anything.
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeDirectory } from '../protocol/make-directory.ts';
+import { call, io, type Steps } from '../protocol/io-steps.ts';
+import { makeDirectory, makingDirectory } from '../protocol/make-directory.ts';
 import type { Periods } from './period.ts';
 import { ownFileRegex, purge, type Retention } from './purge.ts';
 
@@ -67,56 +70,56 @@ export class RotatingFile {
   }
 
   /** Whether the file this run would append to ends inside a line (a previous run died mid-line). */
-  probeMidLine(): boolean {
+  *probeMidLine(): Steps<boolean> {
     const { name } = this.o.periods.at(this.o.clock.now());
-    const file = path.join(this.o.dir, this.lastGeneration(name).file);
+    const file = path.join(this.o.dir, (yield* this.lastGeneration(name)).file);
     try {
-      const fd = fs.openSync(file, 'r');
+      const fd = yield* call(io.open(file, fs.constants.O_RDONLY));
       try {
-        const { size } = fs.fstatSync(fd);
+        const { size } = yield* call(io.fstat(fd));
         if (size === 0) return false;
         const b = Buffer.alloc(1);
-        fs.readSync(fd, b, 0, 1, size - 1);
+        yield* call(io.read(fd, b, 0, 1, size - 1));
         return b[0] !== NL;
-      } finally { fs.closeSync(fd); }
+      } finally { yield* call(io.close(fd)); }
     } catch { return false; }
   }
 
-  write(buf: Buffer): void {
+  *write(buf: Buffer): Steps {
     let off = 0;
     try {
       while (off < buf.length) {
         const now = this.o.clock.now();
         if (now >= this.nextCheck) this.checkPeriod(now);
-        if (this.fd < 0) { this.open(now); continue; }
+        if (this.fd < 0) { yield* this.open(now); continue; }
         if (!this.midLine && (this.rotateDue || (this.o.rotationSize > 0 && this.size >= this.o.rotationSize))) {
-          this.rotate(now);
+          yield* this.rotate(now);
           continue;
         }
         const n = this.writable(buf, off);
         let left = n;
         while (left > 0) {
-          const w = fs.writeSync(this.fd, buf, off, left);
+          const w = yield* call(io.write(this.fd, buf, off, left));
           off += w;
           left -= w;
           this.size += w;
           this.midLine = buf[off - 1] !== NL;
           this.unsynced = true;
         }
-        if (this.o.fsync === 'always') this.sync();
+        if (this.o.fsync === 'always') yield* this.sync();
       }
-      this.settle();
+      yield* this.settle();
     } catch (err) {
       throw new WriteFailure(err, off);
     }
   }
 
   /** Link and purge come after the write: the bytes just read are the ones a crash would lose. */
-  private settle(): void {
+  private *settle(): Steps {
     if (!this.unsettled || !this.active) return;
     this.unsettled = false;
-    this.link(this.active);
-    this.purge();
+    yield* this.link(this.active);
+    yield* this.purge();
   }
 
   /** How many bytes from `off` go into the active file before a rotation point. */
@@ -164,38 +167,38 @@ export class RotatingFile {
 
   /** Timers and ALRM while idle: rotate now if due and at a line boundary; `create` opens a file
    * even without input (--create-empty). */
-  tick(create: boolean): void {
+  *tick(create: boolean): Steps {
     const now = this.o.clock.now();
     if (now >= this.nextCheck) this.checkPeriod(now);
     if (this.fd < 0) {
-      if (create) this.open(now);
+      if (create) yield* this.open(now);
     } else if (this.rotateDue && !this.midLine) {
       // Lazy by default: an idle period's file is synced and closed, the next one opens with input.
-      if (create || this.forced) this.rotate(now);
-      else this.closeFile(true);
+      if (create || this.forced) yield* this.rotate(now);
+      else yield* this.closeFile(true);
     }
-    this.settle();
+    yield* this.settle();
   }
 
-  private rotate(now: number): void {
+  private *rotate(now: number): Steps {
     const sameName = this.o.periods.at(now).name === this.periodName;
-    this.closeFile(true);
-    this.open(now, sameName ? this.generation + 1 : -1);
+    yield* this.closeFile(true);
+    yield* this.open(now, sameName ? this.generation + 1 : -1);
   }
 
   /** Opens the file for `now`: the given generation, or the last existing one of the period. */
-  private open(now: number, generation = -1): void {
+  private *open(now: number, generation = -1): Steps {
     const p = this.o.periods.at(now);
     this.nextCheck = p.nextCheck;
     // Recreated on every open: a removed directory comes back at the next retry.
-    makeDirectory(this.o.dir, this.o.dirMode);
-    const g = generation >= 0 ? { generation, file: generationFile(p.name, generation) } : this.lastGeneration(p.name);
-    const fd = fs.openSync(path.join(this.o.dir, g.file), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, this.o.fileMode); // no planted link: doc/security.md
+    yield* makingDirectory(this.o.dir, this.o.dirMode);
+    const g = generation >= 0 ? { generation, file: generationFile(p.name, generation) } : yield* this.lastGeneration(p.name);
+    const fd = yield* call(io.open(path.join(this.o.dir, g.file), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, this.o.fileMode)); // no planted link: doc/security.md
     this.fd = fd;
     this.periodName = p.name;
     this.generation = g.generation;
     this.active = g.file;
-    this.size = fs.fstatSync(fd).size;
+    this.size = (yield* call(io.fstat(fd))).size;
     this.rotateDue = false;
     this.forced = false;
     this.unsettled = true;
@@ -203,12 +206,12 @@ export class RotatingFile {
 
   /** The generation to append to: the highest existing one, or the next if that one was already
    * compressed (appending to FILE while FILE.gz exists would later clobber FILE.gz). */
-  private lastGeneration(name: string): { generation: number; file: string } {
+  private *lastGeneration(name: string): Steps<{ generation: number; file: string }> {
     let generation = 0;
     let compressed = false;
     const prefix = `${name}.`;
     let entries: string[] = [];
-    try { entries = fs.readdirSync(this.o.dir); } catch { /* created at open */ }
+    try { entries = yield* call(io.readdir(this.o.dir)); } catch { /* created at open */ }
     for (const e of entries) {
       if (e !== name && !e.startsWith(prefix)) continue;
       const m = /^(?:\.(\d+))?(\.gz)?$/.exec(e.slice(name.length));
@@ -222,55 +225,56 @@ export class RotatingFile {
   }
 
   /** The file this run would append to now (kept out of start-up compression). */
-  get appendTarget(): string {
-    return this.lastGeneration(this.o.periods.at(this.o.clock.now()).name).file;
+  *appendTarget(): Steps<string> {
+    return (yield* this.lastGeneration(this.o.periods.at(this.o.clock.now()).name)).file;
   }
 
   /** Points the link at `target`: a fresh temporary link renamed over it, so it is never missing. */
-  private link(target: string): void {
+  private *link(target: string): Steps {
     if (!this.o.linkName) return;
     const linkPath = path.join(this.o.dir, this.o.linkName);
-    try { if (fs.readlinkSync(linkPath) === target) return; } catch { /* absent or not a link */ }
+    try { if ((yield* call(io.readlink(linkPath))) === target) return; } catch { /* absent or not a link */ }
     const tmp = `${linkPath}.new`;
     // A leftover from a crash is ours and harmless: replace it (relaxlogs' stale `_lock` wedged it).
-    fs.rmSync(tmp, { force: true });
-    fs.symlinkSync(target, tmp);
-    fs.renameSync(tmp, linkPath);
+    yield* call(io.removeIfPresent(tmp));
+    yield* call(io.symlink(target, tmp));
+    yield* call(io.rename(tmp, linkPath));
   }
 
   /** Retention pass; also run on a timer. Never fails the write path. */
-  purge(now = this.o.clock.now()): void {
+  *purge(now = this.o.clock.now()): Steps {
     try {
-      const deleted = purge(this.o.dir, this.own, this.active, this.o.retention, now);
+      const deleted = yield* purge(this.o.dir, this.own, this.active, this.o.retention, now);
       if (deleted.length) this.o.onPurged?.(deleted);
     } catch { /* directory gone: the next open recreates it */ }
   }
 
-  sync(): void {
+  *sync(): Steps {
     if (this.fd >= 0 && this.unsynced) {
-      fs.fsyncSync(this.fd);
+      yield* call(io.fsync(this.fd));
       this.unsynced = false;
     }
   }
 
-  private closeFile(rotated: boolean): void {
+  private *closeFile(rotated: boolean): Steps {
     if (this.fd < 0) return;
-    if (this.o.fsync !== 'never') this.sync();
-    fs.closeSync(this.fd);
+    if (this.o.fsync !== 'never') yield* this.sync();
+    const fd = this.fd;
     this.fd = -1;
+    yield* call(io.close(fd));
     if (rotated && this.active) this.o.onClosed?.(path.join(this.o.dir, this.active));
   }
 
   /** HUP: close and open the period's file again (recreating a deleted file and the link). */
-  reopen(): void {
-    this.closeFile(false);
-    this.open(this.o.clock.now());
-    this.settle();
+  *reopen(): Steps {
+    yield* this.closeFile(false);
+    yield* this.open(this.o.clock.now());
+    yield* this.settle();
   }
 
   /** Exit: fsync (unless --fsync never) and close. */
-  close(): void {
-    this.closeFile(false);
+  *close(): Steps {
+    yield* this.closeFile(false);
   }
 }
 

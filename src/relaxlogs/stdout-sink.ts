@@ -1,13 +1,14 @@
-// Pass-through (`--log-dir stdout` or empty, as in relaxlogs) and --tee: blocking writes to a
-// descriptor that may have O_NONBLOCK set by whoever shares it; EAGAIN waits instead of failing,
-// which gives the reader back-pressure.
-import { writeAllSync as writeAll } from '../protocol/write-all.ts';
+// Pass-through (`--log-dir stdout` or empty, as in relaxlogs) and --tee: writes to a descriptor that
+// may have O_NONBLOCK set by whoever shares it; EAGAIN waits instead of failing, which gives the
+// reader back-pressure.
+import type { Steps } from '../protocol/io-steps.ts';
+import { writingAll } from '../protocol/write-all.ts';
 import { WriteFailure } from './rotating-file.ts';
 
 /** Writes all of `buf` to `fd`, waiting out EAGAIN; throws WriteFailure with the bytes written. */
-export function writeAllSync(fd: number, buf: Buffer): void {
+export function* writingAllOrFailure(fd: number, buf: Buffer): Steps {
   try {
-    writeAll(fd, buf, 1);
+    yield* writingAll(fd, buf, 1);
   } catch (err) {
     throw new WriteFailure(err, (err as { bytesWritten?: number }).bytesWritten ?? 0);
   }
@@ -16,14 +17,14 @@ export function writeAllSync(fd: number, buf: Buffer): void {
 /** The sink of pass-through mode: no files, so no rotation, link, purge or fsync. */
 export class StdoutSink {
   constructor(private readonly fd = 1) {}
-  write(buf: Buffer): void { writeAllSync(this.fd, buf); }
-  probeMidLine(): boolean { return false; }
-  tick(): void {}
+  *write(buf: Buffer): Steps { yield* writingAllOrFailure(this.fd, buf); }
+  *probeMidLine(): Steps<boolean> { return false; }
+  *tick(): Steps { /* nothing to rotate */ }
   requestRotation(): void {}
-  purge(): void {}
-  sync(): void {}
-  reopen(): void {}
-  close(): void {}
+  *purge(): Steps { /* nothing to purge */ }
+  *sync(): Steps { /* nothing to sync */ }
+  *reopen(): Steps { /* nothing to reopen */ }
+  *close(): Steps { /* stdout stays open */ }
   readonly nextBoundary = Infinity;
   readonly active = null;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runSync } from '../../src/protocol/io-steps.ts';
 import { ownFileRegex, purge } from '../../src/relaxlogs/purge.ts';
 import { Strftime } from '../../src/relaxlogs/strftime.ts';
 import { tempDir } from './helpers.ts';
@@ -32,20 +33,20 @@ const strangers = ['current', 'lock', 'log.2026', 'log.gz-unrelated', 'notes.txt
 describe('purge', () => {
   it('by age deletes own files older than max-age only', () => {
     const dir = populate();
-    const deleted = purge(dir, own, 'log.202611211100', { maxAge: 3.5 * H, count: 0, totalSize: 0 }, NOW);
+    const deleted = runSync(purge(dir, own, 'log.202611211100', { maxAge: 3.5 * H, count: 0, totalSize: 0 }, NOW));
     expect(deleted.sort()).toEqual(Array.from({ length: 9 }, (_, h) => `log.20261121${String(h).padStart(2, '0')}00`));
     expect(left(dir)).toEqual([...strangers, 'log.202611210900', 'log.202611211000', 'log.202611211100'].sort());
   });
 
   it('by count keeps the newest N including the active file', () => {
     const dir = populate();
-    purge(dir, own, 'log.202611211100', { maxAge: 0, count: 3, totalSize: 0 }, NOW);
+    runSync(purge(dir, own, 'log.202611211100', { maxAge: 0, count: 3, totalSize: 0 }, NOW));
     expect(left(dir).filter((n) => own.test(n))).toEqual(['log.202611210900', 'log.202611211000', 'log.202611211100']);
   });
 
   it('by total size keeps the newest that fit, never the active file', () => {
     const dir = populate();
-    purge(dir, own, 'log.202611210000', { maxAge: 0, count: 0, totalSize: 250 }, NOW);
+    runSync(purge(dir, own, 'log.202611210000', { maxAge: 0, count: 0, totalSize: 250 }, NOW));
     expect(left(dir).filter((n) => own.test(n))).toEqual(['log.202611210000', 'log.202611211100']);
     expect(left(dir)).toEqual(expect.arrayContaining(strangers));
   });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Periods } from '../../src/relaxlogs/period.ts';
+import { runSync, type Steps } from '../../src/protocol/io-steps.ts';
 import { RotatingFile, WriteFailure, type RotatingFileOptions } from '../../src/relaxlogs/rotating-file.ts';
 import { Strftime } from '../../src/relaxlogs/strftime.ts';
 import { namedZone, UTC } from '../../src/relaxlogs/zone.ts';
@@ -12,15 +13,30 @@ const T0 = Date.UTC(2026, 10, 21, 16, 59, 58);
 let cleanups: (() => void)[] = [];
 afterEach(() => { vi.restoreAllMocks(); for (const c of cleanups) c(); cleanups = []; });
 
+/** The file with each of its steps methods run to the end at once (syncRunner's way), as relaxlogs does. */
+type AtOnce<T> = { [K in keyof T]: T[K] extends (...a: infer A) => Steps<infer R> ? (...a: A) => R : T[K] };
+function runningAtOnce<T extends object>(target: T): AtOnce<T> {
+  return new Proxy(target, {
+    get: (t, key) => {
+      const value = Reflect.get(t, key) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(t, args);
+        return result && typeof (result as Steps).next === 'function' ? runSync(result as Steps<unknown>) : result;
+      };
+    },
+  }) as AtOnce<T>;
+}
+
 function setup(extra: Partial<RotatingFileOptions> = {}) {
   const t = extra.dir ? { dir: extra.dir } : tempDir();
   if ('cleanup' in t) cleanups.push(t.cleanup);
   const clock = new ManualClock(T0);
-  const file = new RotatingFile({
+  const file = runningAtOnce(new RotatingFile({
     periods: new Periods(UTC, 60 * MIN, new Strftime('log.%Y%m%d%H%M', '--pattern')), clock,
     linkName: 'current', rotationSize: 0, retention: { maxAge: 0, count: 0, totalSize: 0 },
     fsync: 'rotate', fileMode: 0o644, dirMode: 0o755, ...extra, dir: t.dir,
-  });
+  }));
   const read = (name: string) => fs.readFileSync(path.join(t.dir, name), 'utf8');
   return { dir: t.dir, clock, file, read };
 }
