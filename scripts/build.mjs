@@ -74,6 +74,25 @@ module.exports = exports_;
 };
 
 /**
+ * node:fs and node:path, which Node has loaded before any bundle starts, as ESM facades: esbuild gives a
+ * default import of a built-in (`import fs from 'node:fs'`) a copy with a getter for each export, in
+ * every module that imports it (__toESM: ~1 ms a start for relaxlogs' six copies of fs and path). A
+ * facade reads each export once instead. Accessors (fs.promises, which loads fs/promises) are left out:
+ * importing one by name fails the build.
+ */
+const builtinFacades = {
+  name: 'builtin-facades',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|path)$/ }, (a) => (a.kind === 'import-statement' ? { path: a.path, namespace: 'builtin-facade' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-facade' }, (a) => {
+      const real = requireHere(a.path);
+      const names = Object.keys(real).filter((k) => 'value' in Object.getOwnPropertyDescriptor(real, k) && /^[A-Za-z_$][\w$]*$/.test(k));
+      return { loader: 'js', contents: `const real = require(${JSON.stringify(a.path)});\nexport default real;\nexport const { ${names.join(', ')} } = real;\n` };
+    });
+  },
+};
+
+/**
  * A CommonJS bundle has no import.meta: sabo starts its copy worker from its own file
  * (`new Worker(new URL(import.meta.url))`), so give it the bundle's own URL.
  */
@@ -106,7 +125,7 @@ await Promise.all(entries.map((name) => {
     outfile: join(dist, cjs ? `${name}.cjs` : `${name}.mjs`),
     format: cjs ? 'cjs' : 'esm',
     packages: cjs ? undefined : 'external',
-    plugins: name === 'svscan' ? [pinoWithoutTransports] : LAZY_LOADING.has(name) ? [lazyBuiltins] : [],
+    plugins: name === 'svscan' ? [pinoWithoutTransports] : LAZY_LOADING.has(name) ? [lazyBuiltins, builtinFacades] : [],
     ...(cjs && name === 'sabo' ? importMetaUrl : {}),
   });
 }));
