@@ -1,15 +1,20 @@
 // supervise DIR: one worker alone, as daemontools' supervise (doc/supervise.md).
+// The worker's modules are loaded only for a run: esbuild turns the dynamic import into a module
+// initialised on first use, so --help, --version and a usage error start as fast as a client
+// (doc/design.md, "Lean companions"). Their text is written with write(2), not process.stdout, whose
+// stream would load node:stream (or node:net on a pipe).
 import { VERSION } from '../protocol/version.ts';
+import { writeAllSync } from '../protocol/write-all.ts';
 import { parseSuperviseArgs, SUPERVISE_HELP, SUPERVISE_USAGE } from '../supervise/args.ts';
-import { SuperviseWorker, SuperviseStartError, type WorkerEvent } from '../supervise/worker.ts';
+import type { WorkerEvent } from '../supervise/worker.ts';
 
 const command = parseSuperviseArgs(process.argv.slice(2));
 if (command.action === 'usage') {
-  process.stderr.write(`${SUPERVISE_USAGE}\n`);
+  writeAllSync(2, Buffer.from(`${SUPERVISE_USAGE}\n`));
   process.exit(100);
 }
 if (command.action === 'help' || command.action === 'version') {
-  process.stdout.write(command.action === 'help' ? SUPERVISE_HELP : `${VERSION}\n`);
+  writeAllSync(1, Buffer.from(command.action === 'help' ? SUPERVISE_HELP : `${VERSION}\n`));
   process.exit(0);
 }
 
@@ -19,8 +24,10 @@ function report(event: WorkerEvent): void {
   else if (event.type === 'finish') process.exit(0);
 }
 
-SuperviseWorker.start({ dir: command.dir, onEvent: report }).catch((err: unknown) => {
-  const message = err instanceof SuperviseStartError ? err.message : String((err as Error)?.message ?? err);
-  process.stderr.write(`supervise: fatal: ${message}\n`);
-  process.exit(111);
-});
+const { dir } = command;
+void import('../supervise/worker.ts').then(({ SuperviseWorker, SuperviseStartError }) =>
+  SuperviseWorker.start({ dir, onEvent: report }).catch((err: unknown) => {
+    const message = err instanceof SuperviseStartError ? err.message : String((err as Error)?.message ?? err);
+    process.stderr.write(`supervise: fatal: ${message}\n`);
+    process.exit(111);
+  }));
