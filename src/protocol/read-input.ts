@@ -4,6 +4,9 @@
 // which a previous Node reader killed by SIGKILL leaves set on a shared pipe. A terminal goes through
 // libuv's tty handle: a blocking fs.read on it would hold a threadpool thread and make process.exit
 // hang. Regular files, which poll cannot watch, are read with fs.read in a loop.
+// node:net (with node:stream behind it, ~2 ms a start) is used only for a pipe and node:tty (which
+// loads node:net) only for a terminal: the lean bundles load a built-in on its first use
+// (scripts/build.mjs), so a file or /dev/null on stdin loads neither.
 import fs from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
@@ -23,6 +26,12 @@ export interface InputHandlers {
 }
 
 const READ_SIZE = 64 * 1024;
+
+/** Linux's character major 1 is the memory devices (/dev/null, /dev/zero, /dev/full, /dev/urandom, ...), never
+ * a terminal: known without node:tty. glibc's dev_t keeps the major in bits 8-19 and 44-63. */
+function isMemoryDevice(st: fs.Stats): boolean {
+  return Math.floor(st.rdev / 256) % 4096 === 1 && st.rdev < 2 ** 44;
+}
 /** How often an empty pipe is tried again in limited reads. */
 const POLL_MS = 10;
 
@@ -77,7 +86,7 @@ export function readInput(fd: number, h: InputHandlers): Input {
       },
     };
   }
-  if (tty.isatty(fd)) {
+  if (st.isCharacterDevice() && !isMemoryDevice(st) && tty.isatty(fd)) {
     const stream = new tty.ReadStream(fd);
     stream.on('data', (chunk: Buffer) => h.data(chunk));
     stream.on('end', () => h.end());
