@@ -1,14 +1,16 @@
 // The logger as a process: stdin into one LogStream (stream.ts: framer, rotating file, timers, lock,
-// write-error back-pressure), signals mapped onto it, diagnostics to stderr (diagnostics.ts).
+// write-error back-pressure), signals mapped onto it, diagnostics to stderr (diagnostics.ts), V8's
+// compilers turned on when the input gets loud (protocol/v8-compilers.ts).
 import fs from 'node:fs';
 import { djbErrorText } from '../protocol/errors.ts';
 import { createDiagnostics } from './diagnostics.ts';
 import type { LongLines } from './framer.ts';
-import { readInput, type Input, type InputHandlers } from './input.ts';
+import { readInput, type Input, type InputHandlers } from '../protocol/read-input.ts';
 import type { FsyncMode } from './rotating-file.ts';
 import { LogStream } from './stream.ts';
 import type { Zone } from './zone.ts';
 import { EXIT_FAILURE, EXIT_OK } from '../protocol/exit-codes.ts';
+import { loudCounter } from '../protocol/v8-compilers.ts';
 
 
 export interface LoggerOptions {
@@ -67,12 +69,14 @@ export function runLogger(o: LoggerOptions): void {
   process.on('SIGINT', () => stream.stop());
   process.on('SIGHUP', () => stream.reopen());
   process.on('SIGALRM', () => stream.rotate());
-  process.on('SIGUSR1', () => log.info(stream.snapshot(), 'stats'));
+  // bin/relaxlogs starts with V8's compilers off (a quiet logger stays small); a loud one turns them on.
+  const loud = loudCounter();
+  process.on('SIGUSR1', () => log.info({ ...stream.snapshot(), v8Compilers: loud.on }, 'stats'));
   process.on('SIGPIPE', () => {});
   process.on('uncaughtException', (err) => fatal(`internal error: ${err.stack ?? err.message}`));
 
   const inputHandlers: InputHandlers = {
-    data: (chunk) => stream.push(chunk),
+    data: (chunk) => { loud(chunk.length); stream.push(chunk); },
     end: () => stream.end(),
     error: (err) => {
       log.error(`unable to read input: ${djbErrorText(err)}`);
