@@ -1,8 +1,9 @@
 // The built-in logger as svscan's main thread sees it: S/log looks like any supervised directory
 // (lock, control and ok fifos, status, status.json: src/supervise/charge.ts), but no process runs
-// there. The logging itself happens in one worker thread (thread.ts) shared by every built-in logger,
-// so that a hung disk stalls logs and never supervision; this side turns svc's commands into
-// messages to that thread and the thread's figures into status.json.
+// there. The logging itself happens in a LoggerPlace (loggers.ts): relaxlogs' engine on this main
+// thread with its disk work in libuv's thread pool, multilog's in one worker thread (thread.ts); either
+// way a hung disk stalls logs and never supervision. This side turns svc's commands into messages to
+// that place and its figures into status.json.
 //
 // The status shows svscan's pid while the logger reads (svok, svstat, both tool sets' svc work), and
 // never a pidStartTicks: a later svscan must not "adopt" itself when S/log gets a log/run again.
@@ -17,6 +18,8 @@ import { ServiceCharge } from '../supervise/charge.ts';
 import type { WorkerEvent } from '../supervise/worker.ts';
 import type { LogStreamStats } from '../relaxlogs/stream.ts';
 import type { FromThread, LoggerKind, ToThread } from './messages.ts';
+import { asyncRunner } from '../protocol/io-steps.ts';
+import { LoggerSet, STATS_INTERVAL_MS } from './loggers.ts';
 import { readOptionsFile } from './options-file.ts';
 
 /** dist/svscan-logger.cjs beside the bundle svscan runs from (scripts/build.mjs); '' outside a bundle. */
@@ -27,17 +30,11 @@ const RETRY_MS = 1000;
 /** status.json is rewritten for mere byte counts at most this often (state changes at once). */
 const COUNTS_WRITE_MS = 5000;
 
-/**
- * The one worker thread, started with the first built-in logger. V8 flags are process-wide (bin/svscan
- * sets them); the young generation is kept as small as the main thread's.
- */
-export class LoggerThread {
-  private worker: Worker | undefined;
+/** Where built-in loggers run: their starts get ids here, and the messages about them come back. */
+export abstract class LoggerPlace {
   private readonly clients = new Map<number, BuiltinLogger>();
   private nextId = 1;
-  private stopping = false;
-
-  constructor(private readonly script: string, private readonly onProblem: (text: string) => void) {}
+  protected stopping = false;
 
   /** A fresh id for one start of a logger; messages about it go to `client`. */
   register(client: BuiltinLogger): number {
@@ -50,6 +47,64 @@ export class LoggerThread {
     this.clients.delete(id);
   }
 
+  abstract post(message: ToThread): void;
+
+  /**
+   * At svscan's stop, once every logger has closed (or been given up on). False when disk work is
+   * still stuck in a system call (a hung disk) after `timeoutMs`: Node's own exit would wait for it.
+   */
+  abstract terminate(timeoutMs: number): Promise<boolean>;
+
+  protected dispatch(m: FromThread): void {
+    if (m.op === 'stats') {
+      for (const { id, stats } of m.list) this.clients.get(id)?.onStats(id, stats);
+    } else {
+      this.clients.get(m.id)?.onThread(m);
+    }
+  }
+
+  /** The place lost every logger at once (the thread died): each start is over. */
+  protected lostAll(): void {
+    const lost = [...this.clients];
+    this.clients.clear();
+    for (const [id, client] of lost) client.threadLost(id);
+  }
+}
+
+/**
+ * relaxlogs' engine on svscan's main thread: no thread of its own (a worker thread costs ~10 MB RSS,
+ * doc/builtin-logger.md), its disk work in libuv's thread pool. Messages go both ways a microtask
+ * later, in order, as they would through a thread's port.
+ */
+export class MainThreadLoggers extends LoggerPlace {
+  private readonly set = new LoggerSet((m) => queueMicrotask(() => this.dispatch(m)), asyncRunner);
+  private readonly reports = setInterval(() => this.set.report(), STATS_INTERVAL_MS).unref();
+
+  post(message: ToThread): void {
+    queueMicrotask(() => this.set.handle(message));
+  }
+
+  async terminate(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    clearInterval(this.reports);
+    const deadline = performance.now() + timeoutMs;
+    while (this.set.working && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return !this.set.working;
+  }
+}
+
+/**
+ * The one worker thread for multilog's engine (which writes synchronously), started with the first
+ * `log/multilog` logger. V8 flags are process-wide (bin/svscan sets them); the young generation is kept
+ * as small as the main thread's.
+ */
+export class LoggerThread extends LoggerPlace {
+  private worker: Worker | undefined;
+
+  constructor(private readonly script: string, private readonly onProblem: (text: string) => void) {
+    super();
+  }
+
   post(message: ToThread): void {
     this.ensure().postMessage(message);
   }
@@ -57,31 +112,17 @@ export class LoggerThread {
   private ensure(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.script, { resourceLimits: { maxYoungGenerationSizeMb: 1 }, stdout: false, stderr: false });
-    worker.on('message', (m: FromThread) => {
-      if (m.op === 'stats') {
-        for (const { id, stats } of m.list) this.clients.get(id)?.onStats(id, stats);
-      } else {
-        this.clients.get(m.id)?.onThread(m);
-      }
-    });
-    worker.on('error', (err) => this.onProblem(`the logger thread failed: ${err.stack ?? err.message}; svscan starts it again and every built-in logger with it`));
+    worker.on('message', (m: FromThread) => this.dispatch(m));
+    worker.on('error', (err) => this.onProblem(`the logger thread failed: ${err.stack ?? err.message}; svscan starts it again and every multilog logger with it`));
     worker.on('exit', () => {
       if (this.worker !== worker) return;
       this.worker = undefined;
-      if (this.stopping) return;
-      const lost = [...this.clients];
-      this.clients.clear();
-      for (const [id, client] of lost) client.threadLost(id);
+      if (!this.stopping) this.lostAll();
     });
     this.worker = worker;
     return worker;
   }
 
-  /**
-   * At svscan's stop, once every logger has closed (or been given up on). False when the thread did not
-   * end within `timeoutMs`: it is stuck in a system call (a hung disk), and then Node's own exit would
-   * wait for it forever too (it joins every worker thread).
-   */
   async terminate(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
     const worker = this.worker;
@@ -105,7 +146,8 @@ export interface BuiltinLoggerOptions {
   format: LoggerKind;
   /** The options file (S/log/relaxlogs or S/log/multilog). */
   optionsFile: string;
-  thread: LoggerThread;
+  /** MainThreadLoggers for relaxlogs' options, the LoggerThread for a multilog script. */
+  thread: LoggerPlace;
   tryLock?: (fd: number) => Promise<boolean>;
   onEvent: (event: WorkerEvent) => void;
 }

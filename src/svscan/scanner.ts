@@ -12,7 +12,7 @@ import { BatchFlock } from './batch-flock.ts';
 import { StartLimit } from './start-limit.ts';
 import { listServices, problemHint, type ServiceEntry } from '../protocol/scan-dir.ts';
 import { LogPipe } from './log-pipe.ts';
-import { BuiltinLogger, LOGGER_SCRIPT, LoggerThread } from '../logd/host.ts';
+import { BuiltinLogger, LOGGER_SCRIPT, LoggerThread, MainThreadLoggers } from '../logd/host.ts';
 import { logMode, type LogMode } from '../logd/options-file.ts';
 import type { Logger } from './diagnostics.ts';
 
@@ -129,6 +129,7 @@ export class Scanner {
   private scanDirProblem: string | undefined;
   private stopping: Promise<void> | undefined;
   private loggerThread: LoggerThread | undefined;
+  private mainThreadLoggers: MainThreadLoggers | undefined;
 
   constructor(options: ScannerOptions) {
     this.options = options;
@@ -295,19 +296,23 @@ export class Scanner {
   }
 
   private builtinLogger(service: Service, slot: Slot, mode: Extract<LogMode, { kind: 'builtin' }>): Promise<BuiltinLogger> {
-    if (!this.loggerThread) {
-      if (!this.options.loggerScript && !LOGGER_SCRIPT) throw new Error('the built-in logger needs svscan\'s bundle (npm run build: dist/svscan-logger.cjs)');
-      this.loggerThread = new LoggerThread(this.options.loggerScript ?? LOGGER_SCRIPT, (text) => this.log.error(text));
-    }
     return BuiltinLogger.start({
       dir: slot.dir,
       fifo: service.pipe!.path,
       format: mode.format,
       optionsFile: mode.file,
-      thread: this.loggerThread,
+      thread: mode.format === 'relaxlogs' ? (this.mainThreadLoggers ??= new MainThreadLoggers()) : this.multilogThread(),
       tryLock: (fd) => this.locks.tryLock(fd, missingFifos(slot.dir)),
       onEvent: (event) => this.onWorkerEvent(service, 'log', event),
     });
+  }
+
+  private multilogThread(): LoggerThread {
+    if (!this.loggerThread) {
+      if (!this.options.loggerScript && !LOGGER_SCRIPT) throw new Error('the built-in logger needs svscan\'s bundle (npm run build: dist/svscan-logger.cjs)');
+      this.loggerThread = new LoggerThread(this.options.loggerScript ?? LOGGER_SCRIPT, (text) => this.log.error(text));
+    }
+    return this.loggerThread;
   }
 
   private startSlot(service: Service, which: Which, mode?: LogMode): Promise<void> {
@@ -461,7 +466,8 @@ export class Scanner {
         await s.main.worker?.stop({ killAfterMs: this.options.killTimeoutMs });
       }));
       await Promise.all(services.map((s) => s.removing ?? this.stopLogger(s)));
-      if (this.loggerThread && !(await this.loggerThread.terminate(LOGGER_THREAD_EXIT_MS))) {
+      const places = [this.mainThreadLoggers, this.loggerThread].filter((p) => p !== undefined);
+      if ((await Promise.all(places.map((p) => p.terminate(LOGGER_THREAD_EXIT_MS)))).includes(false)) {
         // Every service is down already; only a kill ends a process whose thread waits on a hung disk.
         this.log.error(`the logger thread is stuck in a system call (a hung disk?) and would keep svscan from exiting: svscan kills itself (SIGKILL); whatever that thread had not written is lost`);
         process.kill(process.pid, 'SIGKILL');
