@@ -12,8 +12,9 @@
 // Then throughput with timestamps: one service writing 100-byte lines flat out (`yes`), built-in logger
 // vs s6-log, lines landed in the log files per second over a few seconds (both rotating at 16 MiB).
 // Never a pass/fail test.
-// Last, supervision's answer (svc -t of an idle service to its new pid) with ten services logging flat out
-// beside it, through the built-in logger or log/run relaxlogs, against nothing beside it.
+// Last, supervision's answer (svc -t of an idle service, or the byte t written into its control fifo, to
+// its new pid) with ten services logging flat out beside it, through the built-in logger or log/run
+// relaxlogs, against nothing beside it.
 //   node bench/logging.bench.mjs   (LOGGING_BENCH_SIZES=10,100  LOGGING_BENCH_SECONDS=5
 //                                   LOGGING_BENCH_PARTS=memory,throughput,restarts)
 import { spawn, spawnSync } from 'node:child_process';
@@ -170,20 +171,31 @@ async function measureRestarts(label, loud, logFiles, samples = 10) {
   const child = startScanner(suite, scan);
   await waitFor('target up', () => statusPid(target) > 0, 60_000);
   await sleep(3000); // the loud ones at full speed
-  const times = [];
-  for (let i = 0; i < samples; i++) {
+  // Two ways, taking turns: our svc (a Node process starting beside the loud ones), and the byte `t`
+  // written straight into supervise/control (svscan's own reaction, as daemontools' svc would see it).
+  const times = { svc: [], byte: [] };
+  const control = path.join(target, 'supervise', 'control');
+  for (let i = 0; i < 2 * samples; i++) {
     await sleep(1200);
     const old = statusPid(target);
     const t0 = process.hrtime.bigint();
-    spawnSync(path.join(root, 'bin', 'svc'), ['-t', target]);
+    if (i % 2 === 0) spawnSync(path.join(root, 'bin', 'svc'), ['-t', target]);
+    else {
+      const fd = fs.openSync(control, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      fs.writeSync(fd, 't');
+      fs.closeSync(fd);
+    }
     await waitFor('a new pid', () => { const p = statusPid(target); return p && p !== old; }, 30_000, 2);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    times[i % 2 === 0 ? 'svc' : 'byte'].push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const pids = fs.readdirSync(scan).map((d) => statusPid(path.join(scan, d)));
   for (const p of pids) if (p) started.add(p);
   await stopScanner(suite, child, scan);
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], p90: times[Math.min(times.length - 1, Math.floor(times.length * 0.9))], max: times.at(-1) };
+  const summary = (xs) => {
+    xs.sort((a, b) => a - b);
+    return { median: xs[Math.floor(xs.length / 2)], p90: xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))], max: xs.at(-1) };
+  };
+  return { svc: summary(times.svc), byte: summary(times.byte) };
 }
 
 const mb = (kb) => (kb / 1024).toFixed(1);
@@ -234,9 +246,9 @@ if (PARTS.has('throughput')) {
 const LOUD = 10;
 const bounded = '--log-dir ./main --with-time --rotation-time 1440 --rotation-size 4MiB --rotation-count 2 --max-age 0\n';
 if (PARTS.has('restarts')) {
-  console.log(`\nSupervision while ${LOUD} services log flat out: svc -t of an idle service until its new pid is in its status (ms, 10 samples)`);
-  console.log('| beside it | median | p90 | max |');
-  console.log('| --- | --- | --- | --- |');
+  console.log(`\nSupervision while ${LOUD} services log flat out: an idle service told to restart, until its new pid is in its status (ms, 10 samples each way, taking turns): by our svc -t, and by the byte t written into its supervise/control`);
+  console.log('| beside it | svc -t median | p90 | max | control byte median | p90 | max |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const [label, loud, files] of [
     ['nothing (no logging)', 0, {}],
     [`${LOUD} loud services, built-in logger`, LOUD, { relaxlogs: bounded }],
@@ -244,7 +256,8 @@ if (PARTS.has('restarts')) {
   ]) {
     try {
       const r = await measureRestarts(label, loud, files);
-      console.log(`| ${label} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.max.toFixed(1)} |`);
+      const cells = (x) => `${x.median.toFixed(1)} | ${x.p90.toFixed(1)} | ${x.max.toFixed(1)}`;
+      console.log(`| ${label} | ${cells(r.svc)} | ${cells(r.byte)} |`);
     } catch (err) {
       console.log(`| ${label} | ${err.message} | | |`);
     }
