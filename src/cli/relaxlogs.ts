@@ -7,7 +7,9 @@
 import { VERSION } from '../protocol/version.ts';
 import { EXIT_USAGE } from '../protocol/exit-codes.ts';
 import { writeAllSync } from '../protocol/write-all.ts';
+import { restoreExtraCaCerts } from '../protocol/extra-ca-certs.ts';
 
+restoreExtraCaCerts(); // bin/relaxlogs's hand-over, for the --processor's environment
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) writeAllSync(1, Buffer.from(`${VERSION}\n`));
 else void relaxlogs(argv);

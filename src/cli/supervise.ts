@@ -7,6 +7,9 @@ import { VERSION } from '../protocol/version.ts';
 import { writeAllSync } from '../protocol/write-all.ts';
 import { parseSuperviseArgs, SUPERVISE_HELP, SUPERVISE_USAGE } from '../supervise/args.ts';
 import type { WorkerEvent } from '../supervise/worker.ts';
+import { restoreExtraCaCerts } from '../protocol/extra-ca-certs.ts';
+
+restoreExtraCaCerts(); // bin/supervise's hand-over, for the service's environment
 
 const command = parseSuperviseArgs(process.argv.slice(2));
 if (command.action === 'usage') {
