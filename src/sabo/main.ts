@@ -1,14 +1,14 @@
-// sabo / throttle: the main thread. It parses the command line, joins the work-dir group, starts the
-// copy worker, keeps the worker's share up to date (census every refresh interval and whenever the
-// directory changes), reports statistics, and turns every way of ending into cleanup and an honest
-// exit status.
+// sabo / throttle. It parses the command line, joins the work-dir group, starts the copy (./copy.ts, on
+// this thread: nothing in it blocks), keeps its share up to date (census every refresh interval and
+// whenever the directory changes), reports statistics, and turns every way of ending into cleanup and
+// an honest exit status.
 import { unlinkSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
-import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseCommandLine, UsageError, type Options, type ProgramName } from './args.ts';
 import { listenFifo, readControlFile, tellFifo } from './control.ts';
-import { CopyShared, Phase, runCopy, type CopyConfig, type CopyOutcome } from './copy.ts';
+import { startCopy, type Copy, type CopyOutcome } from './copy.ts';
+import { openOutput } from './output.ts';
 import { ShareGroup, type Census } from './share-group.ts';
 import { progressLine, RateMeter, statsLine } from './stats.ts';
 import { writeFileAtomic } from '../protocol/service-dir.ts';
@@ -16,7 +16,7 @@ import { VERSION } from '../protocol/version.ts';
 
 export const EXIT = { ok: 0, usage: 1, setup: 2, read: 3, write: 4, epipe: 128 + 13 } as const;
 
-/** How long a signalled process waits for the worker to write out data it has already read. */
+/** How long a signalled process may take to write out data it has already read. */
 const FLUSH_GRACE_MS = 500;
 
 function say(text: string): void {
@@ -37,13 +37,7 @@ function writePidfile(path: string): void {
   }
 }
 
-/** Worker-thread entry: the same bundle, started by `run` below. */
-export function runCopyWorker(): void {
-  const { config, buffers } = workerData as { config: CopyConfig; buffers: CopyShared['buffers'] };
-  parentPort!.postMessage(runCopy(config, new CopyShared(buffers)));
-}
-
-export async function main(argv: string[], name: ProgramName, workerUrl: URL): Promise<void> {
+export async function main(argv: string[], name: ProgramName): Promise<void> {
   let command;
   try {
     command = parseCommandLine(argv, name);
@@ -69,12 +63,13 @@ export async function main(argv: string[], name: ProgramName, workerUrl: URL): P
       }
       return process.exit(EXIT.ok);
     case 'run':
-      return run(name, command.options, workerUrl);
+      return run(name, command.options);
   }
 }
 
-function run(name: ProgramName, o: Options, workerUrl: URL): void {
-  const shared = new CopyShared();
+function run(name: ProgramName, o: Options): void {
+  let copy: Copy | undefined;
+  let share = 0;
   const meter = new RateMeter();
   const timers: NodeJS.Timeout[] = [];
   let group: ShareGroup | undefined;
@@ -86,7 +81,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
   let signalled: NodeJS.Signals | undefined;
   const showProgress = o.progress && isatty(2);
 
-  const snapshot = () => ({ bytes: shared.bytesOut, read: shared.bytesIn, share: shared.rate, aggregate, peers: census.peers });
+  const snapshot = () => ({ bytes: copy?.bytesOut ?? 0, read: copy?.bytesIn ?? 0, share, aggregate, peers: census.peers });
   const printStats = () => say(statsLine(name, snapshot(), performance.now() - meter.started));
 
   const finish = (code: number, signal?: NodeJS.Signals) => {
@@ -102,8 +97,7 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
     if (showProgress) say('\n');
     if (verbose) printStats();
     if (signal) {
-      // Die of the signal itself, as cat(1) would: the shell reports 128+N, and a worker blocked in
-      // read(2) cannot hold the exit up.
+      // Die of the signal itself, as cat(1) would: the shell reports 128+N.
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
       setTimeout(() => process.exit(code), 1000).unref();
@@ -114,14 +108,11 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
 
   const onSignal = (signal: NodeJS.Signals) => {
     const code = 128 + osConstants.signals[signal];
-    if (signalled || shared.phase === Phase.Reading || shared.phase === Phase.Done) {
-      signalled = signal;
-      shared.abort();
-      return finish(code, signal);
-    }
+    const again = signalled !== undefined;
     signalled = signal;
-    shared.abort(); // the worker writes out what it has read, then reports
+    if (again || !copy) return finish(code, signal);
     setTimeout(() => finish(code, signal), FLUSH_GRACE_MS).unref();
+    copy.abort(); // writes out what was read, then reports (at once when it waits for input)
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -129,11 +120,12 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
   process.on('SIGUSR1', printStats);
 
   const apply = () => {
-    let share = (aggregate * o.weight) / census.totalWeight;
-    if (o.minBandwidth !== undefined) share = Math.max(share, o.minBandwidth);
-    if (share !== shared.rate) {
-      if (verbose && shared.rate) say(`${name}: share now ${Math.round(share)} B/s (${census.peers} ${census.peers === 1 ? 'process' : 'processes'})\n`);
-      shared.setRate(share);
+    let next = (aggregate * o.weight) / census.totalWeight;
+    if (o.minBandwidth !== undefined) next = Math.max(next, o.minBandwidth);
+    if (next !== share) {
+      if (verbose && share) say(`${name}: share now ${Math.round(next)} B/s (${census.peers} ${census.peers === 1 ? 'process' : 'processes'})\n`);
+      share = next;
+      copy?.setRate(share);
     }
   };
   const reloadControl = () => {
@@ -181,12 +173,8 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
     group?.watch(() => void recount());
     if (group) await takeCensus(group);
     apply();
-    const config: CopyConfig = {
-      burst: o.burst, startFull: o.startFull, windowSec: o.windowSec,
-      blockSize: o.blockSize, stopAfter: o.stopAfter,
-    };
-    const worker = new Worker(workerUrl, { workerData: { config, buffers: shared.buffers } });
-    worker.on('message', (outcome: CopyOutcome) => {
+    if (finishing) return;
+    const onEnd = (outcome: CopyOutcome) => {
       const signalCode = signalled ? 128 + osConstants.signals[signalled] : 0;
       switch (outcome.kind) {
         case 'eof':
@@ -203,11 +191,8 @@ function run(name: ProgramName, o: Options, workerUrl: URL): void {
           say(`${name}: write error: ${outcome.message}\n`);
           return finish(signalled ? signalCode : EXIT.write, signalled);
       }
-    });
-    worker.on('error', (err) => {
-      say(`${name}: copy failed: ${err.message}\n`);
-      finish(EXIT.write);
-    });
+    };
+    copy = startCopy(o, share, openOutput(1), onEnd);
 
     timers.push(setInterval(() => { reloadControl(); void recount(); }, o.refreshMs));
     if (o.statsIntervalMs) timers.push(setInterval(printStats, o.statsIntervalMs));
