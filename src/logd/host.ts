@@ -77,7 +77,7 @@ export abstract class LoggerPlace {
  * later, in order, as they would through a thread's port.
  */
 export class MainThreadLoggers extends LoggerPlace {
-  private readonly set = new LoggerSet((m) => queueMicrotask(() => this.dispatch(m)), asyncRunner);
+  private readonly set = new LoggerSet((m) => queueMicrotask(() => this.dispatch(m)), asyncRunner, true);
   private readonly reports = setInterval(() => this.set.report(), STATS_INTERVAL_MS).unref();
 
   post(message: ToThread): void {

@@ -30,7 +30,20 @@ const countForCompilers = loudCounter();
 export class LoggerSet {
   readonly loggers = new Map<number, Logger>();
 
-  constructor(readonly send: (message: FromThread) => void, readonly runner: Runner) {}
+  private readonly deferred: Logger[] = [];
+
+  /**
+   * `framingLater`: on svscan's main thread, a read is only copied in libuv's poll phase and framed
+   * in the check phase that follows (setImmediate), so that supervision's events of the same turn
+   * (a control byte, a child's exit) come before the framing of loud logs.
+   */
+  constructor(readonly send: (message: FromThread) => void, readonly runner: Runner, readonly framingLater = false) {}
+
+  /** `logger` has a read waiting to be framed (its reading is paused until then). */
+  defer(logger: Logger): void {
+    if (this.deferred.push(logger) > 1) return;
+    setImmediate(() => { for (const l of this.deferred.splice(0)) l.frameDeferred(); });
+  }
 
   handle(m: ToThread): void {
     if (m.op === 'open') {
@@ -77,9 +90,11 @@ class Logger {
   private stream: LogStream | MultilogEngine | undefined;
   /** Reading wanted by the operator (svc -u/-d/-p/-c). */
   private wanted: boolean;
-  /** Writes are failing: reading waits for the retry to succeed. */
+  /** The stream holds its input: its disk work waits, or its writes fail (reading waits for the retry). */
   private held = false;
   private closing = false;
+  /** A read copied, to be framed in the check phase (LoggerSet.framingLater). */
+  private waiting: Buffer | undefined;
   private reported = '';
 
   constructor(readonly id: number, private readonly fifo: string, reading: boolean, private readonly set: LoggerSet) {
@@ -92,7 +107,7 @@ class Logger {
     // `onread` works on net.Socket since Node 12 but @types/node only declares it for connect().
     const socket = new Socket({
       fd, readable: true, writable: false,
-      onread: { buffer: sharedReadBuffer, callback: (n: number) => { countForCompilers(n); this.stream?.push(sharedReadBuffer.subarray(0, n)); } },
+      onread: { buffer: sharedReadBuffer, callback: (n: number) => this.onRead(n) },
     } as SocketConstructorOpts);
     socket.pause();
     socket.on('end', () => this.stream?.end());
@@ -133,10 +148,27 @@ class Logger {
     return this.stream instanceof LogStream && this.stream.working;
   }
 
+  private onRead(n: number): void {
+    countForCompilers(n);
+    const chunk = sharedReadBuffer.subarray(0, n);
+    if (!this.set.framingLater) { this.stream?.push(chunk); return; }
+    this.waiting = Buffer.from(chunk); // the read buffer serves every logger
+    this.apply();
+    this.set.defer(this);
+  }
+
+  frameDeferred(): void {
+    const chunk = this.waiting;
+    this.waiting = undefined;
+    if (!chunk || !this.socket) return;
+    this.stream?.push(chunk);
+    this.apply();
+  }
+
   private apply(): void {
     if (!this.socket) return;
     // While closing, read on to the end of the current line (or of input): the stream stops itself.
-    if (!this.held && (this.wanted || this.closing)) this.socket.resume();
+    if (!this.held && !this.waiting && (this.wanted || this.closing)) this.socket.resume();
     else this.socket.pause();
   }
 
