@@ -101,7 +101,7 @@ export function startCopy(config: CopyConfig, rate: number, output: Output, onEn
         if (!aborted) {
           const wait = limiter.take(piece, now());
           if (wait > 0) {
-            timer = setTimeout(() => { timer = undefined; pump(); }, wait);
+            timer = setTimeout(() => { timer = undefined; pump(); }, Math.ceil(wait));
             return hold();
           }
         }
@@ -143,6 +143,7 @@ export function startCopy(config: CopyConfig, rate: number, output: Output, onEn
       if (r === rate) return;
       rate = r;
       limiter.setRate(r, now());
+      limitReads();
       if (timer) {
         clearTimeout(timer);
         timer = undefined;

@@ -13,6 +13,7 @@ import { ShareGroup, type Census } from './share-group.ts';
 import { progressLine, RateMeter, statsLine } from './stats.ts';
 import { writeFileAtomic } from '../protocol/service-dir.ts';
 import { VERSION } from '../protocol/version.ts';
+import { writeAllSync } from '../protocol/write-all.ts';
 
 export const EXIT = { ok: 0, usage: 1, setup: 2, read: 3, write: 4, epipe: 128 + 13 } as const;
 
@@ -48,11 +49,9 @@ export async function main(argv: string[], name: ProgramName): Promise<void> {
   }
   switch (command.action) {
     case 'help':
-      process.stdout.write(command.text);
-      return;
+      return writeAllSync(1, Buffer.from(command.text));
     case 'version':
-      process.stdout.write(`${name} (svtools) ${VERSION}\n`);
-      return;
+      return writeAllSync(1, Buffer.from(`${name} (svtools) ${VERSION}\n`));
     case 'tell':
       try {
         tellFifo(command.fifo, { rate: command.rate, verbose: command.verbose });
@@ -108,9 +107,9 @@ function run(name: ProgramName, o: Options): void {
 
   const onSignal = (signal: NodeJS.Signals) => {
     const code = 128 + osConstants.signals[signal];
-    const again = signalled !== undefined;
+    const second = signalled !== undefined;
     signalled = signal;
-    if (again || !copy) return finish(code, signal);
+    if (second || !copy) return finish(code, signal);
     setTimeout(() => finish(code, signal), FLUSH_GRACE_MS).unref();
     copy.abort(); // writes out what was read, then reports (at once when it waits for input)
   };
