@@ -47,6 +47,7 @@ export function startCopy(config: CopyConfig, rate: number, output: Output, onEn
   let chunk: Buffer | undefined; // read, not all written yet
   let off = 0;
   let timer: NodeJS.Timeout | undefined; // waiting for the limiter
+  let writing = 0; // bytes of a write waiting for the output
   let paused = false;
   let limited = false;
   let aborted = false;
@@ -105,15 +106,13 @@ export function startCopy(config: CopyConfig, rate: number, output: Output, onEn
             return hold();
           }
         }
-        const part = chunk.subarray(off, off + piece);
+        const done = output.write(chunk, off, off + piece, written);
         off += piece;
-        const done = output.write(part, (err) => {
-          if (err) return failed(err);
-          bytesOut += part.length;
-          pump();
-        });
-        if (!done) return hold();
-        bytesOut += part.length;
+        if (!done) {
+          writing = piece;
+          return hold();
+        }
+        bytesOut += piece;
       }
     } catch (err) {
       if (!(err as NodeJS.ErrnoException).code) throw err;
@@ -121,6 +120,12 @@ export function startCopy(config: CopyConfig, rate: number, output: Output, onEn
     } finally {
       pumping = false;
     }
+  };
+
+  const written = (err?: Error | null) => {
+    if (err) return failed(err);
+    bytesOut += writing;
+    pump();
   };
 
   const input: Input = readInput(inFd, {

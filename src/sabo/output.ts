@@ -7,20 +7,20 @@ import { Socket } from 'node:net';
 
 export interface Output {
   /**
-   * Writes all of `chunk`. Returns true when it all went at once; otherwise false, and `then` is
-   * called once the rest has gone, or with the error. `chunk` must not change until then. Throws the
-   * error of a write made at once (EPIPE among them).
+   * Writes all of `buf[start, end)`. Returns true when it all went at once; otherwise false, and
+   * `then` is called once the rest has gone, or with the error. `buf` must not change until then.
+   * Throws the error of a write made at once (EPIPE among them).
    */
-  write(chunk: Buffer, then: (err?: Error | null) => void): boolean;
+  write(buf: Buffer, start: number, end: number, then: (err?: Error | null) => void): boolean;
 }
 
 /** How long a full non-pollable descriptor (a terminal left O_NONBLOCK) is left before trying again. */
 const RETRY_MS = 10;
 
-/** What `writeSync` took of `chunk`: 0 for EAGAIN, when a non-blocking descriptor is full. */
-function writeNow(fd: number, chunk: Buffer): number {
+/** What `writeSync` took: 0 for EAGAIN, when a non-blocking descriptor is full. */
+function writeNow(fd: number, buf: Buffer, start: number, end: number): number {
   try {
-    return writeSync(fd, chunk);
+    return writeSync(fd, buf, start, end - start);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
     throw err;
@@ -46,17 +46,17 @@ export function openOutput(fd: number): Output {
   } else {
     rest = (chunk, then) => setTimeout(() => {
       try {
-        if (output.write(chunk, then)) then();
+        if (output.write(chunk, 0, chunk.length, then)) then();
       } catch (err) {
         then(err as Error);
       }
     }, RETRY_MS);
   }
   const output: Output = {
-    write(chunk, then) {
-      const n = writeNow(fd, chunk);
-      if (n === chunk.length) return true;
-      rest(chunk.subarray(n), then);
+    write(buf, start, end, then) {
+      const n = writeNow(fd, buf, start, end);
+      if (n === end - start) return true;
+      rest(buf.subarray(start + n, end), then);
       return false;
     },
   };
