@@ -155,7 +155,7 @@ export interface BuiltinLoggerOptions {
 export class BuiltinLogger {
   readonly dir: string;
   private charge!: ServiceCharge;
-  /** The current start's id in the thread; 0 while no start is running. */
+  /** The current start's id in its LoggerPlace; 0 while no start is running. */
   private id = 0;
   private want: 'up' | 'down' = 'up';
   private paused = false;
@@ -257,7 +257,7 @@ export class BuiltinLogger {
     this.o.onEvent({ type: 'warning', text });
   }
 
-  /** One start: read the options file, open the logger in the thread. */
+  /** One start: read the options file, open the logger in its place. */
   private begin(): void {
     if (this.id || this.exitRequested || this.finished) return;
     clearTimeout(this.retryTimer);
@@ -313,7 +313,7 @@ export class BuiltinLogger {
     }
   }
 
-  /** Messages of the thread about start `id`. */
+  /** Messages of the logger's place about start `id`. */
   onThread(m: Exclude<FromThread, { op: 'stats' }>): void {
     if (m.id !== this.id) return;
     switch (m.op) {
@@ -420,7 +420,7 @@ export class BuiltinLogger {
       this.close();
     }
     this.giveUpTimers.push(setTimeout(() => {
-      this.o.onEvent({ type: 'warning', text: `${this.dir}: the logger thread did not close the log within ${termAfterMs + (options.killAfterMs ?? 10_000)} ms (a hung disk?): released without it` });
+      this.o.onEvent({ type: 'warning', text: `${this.dir}: the logger did not close the log within ${termAfterMs + (options.killAfterMs ?? 10_000)} ms (a hung disk?): released without it` });
       this.ended({ code: null, signal: 'KILL', at: Date.now() });
     }, termAfterMs + (options.killAfterMs ?? 10_000)));
     return done;

@@ -1,4 +1,5 @@
-// What svscan's main thread and its logger thread (thread.ts) say to each other by postMessage.
+// What the built-in loggers' host (host.ts) and their LoggerSet (loggers.ts) say to each other: by
+// postMessage to and from the multilog thread (thread.ts), by queueMicrotask on the main thread.
 // Plain data only (structured clone): options travel as the words of the options file and are
 // parsed in the thread, so that a Zone or a function never has to cross.
 import type { LogStreamStats } from '../relaxlogs/stream.ts';

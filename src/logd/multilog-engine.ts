@@ -1,5 +1,5 @@
-// A `log/multilog` script run by the logger thread: multilog's interpreter (src/multilog/multilog.ts)
-// behind the same face as relaxlogs' LogStream (push, end, stop, rotate, snapshot), so that thread.ts
+// A `log/multilog` script run by the multilog thread (thread.ts): multilog's interpreter (src/multilog/multilog.ts)
+// behind the same face as relaxlogs' LogStream (push, end, stop, rotate, snapshot), so that loggers.ts
 // drives either. multilog has no reopen (daemontools' ignores HUP) and does not count what it wrote.
 import { resolve } from 'node:path';
 import { djbErrorText } from '../protocol/errors.ts';

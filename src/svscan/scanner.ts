@@ -31,7 +31,7 @@ export interface ScannerOptions {
   /** Service directories taken in charge at the same time. */
   startConcurrency?: number;
   env?: NodeJS.ProcessEnv;
-  /** The logger thread's script (default: dist/svscan-logger.cjs beside svscan's bundle). */
+  /** The multilog thread's script (default: dist/svscan-logger.cjs beside svscan's bundle). */
   loggerScript?: string;
   /** Told of every event of every worker (essential services: essential.ts; stdout-logs.ts). */
   onServiceEvent?: (event: ServiceEvent) => void;
@@ -72,7 +72,7 @@ const QUICK_EXIT_MS = 1000;
 /** After this many quick exits in a row, only every CRASH_LOG_EVERY-th is logged. */
 const CRASH_LOG_FIRST = 3;
 const CRASH_LOG_EVERY = 60;
-/** Longest wait for the logger thread to end at stop (it may be stuck writing to a hung disk). */
+/** Longest wait for the loggers' disk work to end at stop (it may be stuck on a hung disk). */
 const LOGGER_THREAD_EXIT_MS = 2000;
 /** Longest wait for a logger to finish its input by itself at stop, before it is sent TERM. */
 const LOGGER_EOF_GRACE_MS = 2000;
@@ -469,7 +469,7 @@ export class Scanner {
       const places = [this.mainThreadLoggers, this.loggerThread].filter((p) => p !== undefined);
       if ((await Promise.all(places.map((p) => p.terminate(LOGGER_THREAD_EXIT_MS)))).includes(false)) {
         // Every service is down already; only a kill ends a process whose thread waits on a hung disk.
-        this.log.error(`the logger thread is stuck in a system call (a hung disk?) and would keep svscan from exiting: svscan kills itself (SIGKILL); whatever that thread had not written is lost`);
+        this.log.error(`the logger thread is stuck in a system call (a hung disk?) and would keep svscan from exiting: svscan kills itself (SIGKILL); whatever the built-in loggers had not written is lost`);
         process.kill(process.pid, 'SIGKILL');
       }
       this.log.info('every service is down');
