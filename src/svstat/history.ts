@@ -4,8 +4,8 @@
 // counter that went down means supervise was restarted (the counter started again from 0), and the
 // new value is all increase. With no sample as old as the window yet, the count covers the history
 // there is (a lower bound); the first run of all sees 0.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../protocol/service-dir.ts';
 
 export type Sample = [timeMs: number, counter: number];
@@ -19,13 +19,33 @@ export interface StateFile {
 /** At most this many samples are kept per service (beyond those, the oldest go). */
 const MAX_SAMPLES = 4096;
 
+const uid = process.getuid?.() ?? 0;
+/** In /var/tmp, which anyone may write: another user could make it first (doc/security.md). */
+const DEFAULT_STATE_DIR = join('/var/tmp', `svcheck-${uid}`);
+
 export function defaultStateFile(serviceDir: string): string {
-  const uid = process.getuid?.() ?? 0;
-  return join('/var/tmp', `svcheck-${uid}`, `${encodeURIComponent(resolve(serviceDir))}.json`);
+  return join(DEFAULT_STATE_DIR, `${encodeURIComponent(resolve(serviceDir))}.json`);
+}
+
+/**
+ * The default state directory must be a directory (not a link) of ours that nobody else may write:
+ * samples planted there would fake a restart rate, a link would send our writes elsewhere.
+ */
+function checkPrivate(path: string): void {
+  if (dirname(path) === DEFAULT_STATE_DIR) checkPrivateDirectory(DEFAULT_STATE_DIR, uid);
+}
+
+export function checkPrivateDirectory(dir: string, owner: number): void {
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== owner || (st.mode & 0o022) !== 0) {
+    const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? `owned by uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}` : 'not a directory';
+    throw new Error(`${dir} is not a private directory of uid ${owner} (${what}): remove it, or give --state-file`);
+  }
 }
 
 export function readStateFile(path: string): StateFile {
   try {
+    checkPrivate(path);
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
     if (parsed && parsed.version === 1 && typeof parsed.services === 'object' && parsed.services) return parsed;
   } catch { /* missing or damaged: start again */ }
@@ -33,7 +53,8 @@ export function readStateFile(path: string): StateFile {
 }
 
 export function writeStateFile(path: string, state: StateFile): void {
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  checkPrivate(path);
   writeFileAtomic(`${path}.${process.pid}.new`, path, `${JSON.stringify(state)}\n`, 0o600);
 }
 

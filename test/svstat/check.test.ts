@@ -1,9 +1,10 @@
 // svcheck (≡ svstat --check): exit codes 0/1/2/3, the status line and perfdata, restarts per
 // window from a state file, and the same against real supervise processes.
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultStateFile, increaseOver, prune } from '../../src/svstat/history.ts';
+import { checkPrivateDirectory, defaultStateFile, increaseOver, prune } from '../../src/svstat/history.ts';
 import { CRITICAL, OK, parseRestartLimit, UNKNOWN, WARNING, worst } from '../../src/svstat/check.ts';
 import { bin, Sandbox, statusPid, waitFor } from '../helpers/sandbox.ts';
 import { FakeServices, have, run } from './helpers.ts';
@@ -36,6 +37,33 @@ describe('restart history arithmetic', () => {
     expect(worst(UNKNOWN, WARNING)).toBe(WARNING);
     expect(worst(CRITICAL, WARNING)).toBe(CRITICAL);
     expect(worst(CRITICAL, UNKNOWN)).toBe(CRITICAL);
+  });
+});
+
+describe('the default state directory (/var/tmp/svcheck-UID)', () => {
+  it('is used only when it is a directory of ours that nobody else may write', () => {
+    const base = mkdtempSync(join(tmpdir(), 'svcheck-state-'));
+    try {
+      const me = process.getuid!();
+      const ours = join(base, 'ours');
+      mkdirSync(ours, { mode: 0o700 });
+      expect(() => checkPrivateDirectory(ours, me)).not.toThrow();
+      const loose = join(base, 'loose');
+      mkdirSync(loose);
+      chmodSync(loose, 0o777);
+      expect(() => checkPrivateDirectory(loose, me)).toThrow(`${loose} is not a private directory of uid ${me} (owned by uid ${me}, mode 0777): remove it, or give --state-file`);
+      const link = join(base, 'link');
+      symlinkSync(ours, link);
+      expect(() => checkPrivateDirectory(link, me)).toThrow(/\(a symbolic link\)/);
+      if (me === 0) {
+        const theirs = join(base, 'theirs');
+        mkdirSync(theirs, { mode: 0o700 });
+        chownSync(theirs, 65534, 65534);
+        expect(() => checkPrivateDirectory(theirs, me)).toThrow(/owned by uid 65534/);
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 
