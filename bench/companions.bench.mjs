@@ -8,7 +8,8 @@
 //     ten relaxlogs labelling and writing ~2 MB/s of lines each (pv -L), ten sabo copying
 //     `head -c 200M /dev/zero` to /dev/null sharing 200 MB/s, ten supervise over an idle service.
 // PSS shares Node's own pages among every Node process on the machine: more Node processes running
-// elsewhere lower it. Run with `npm run bench -- companions`; NODE=/path/to/node for another Node.
+// elsewhere lower it. Run with `npm run bench -- companions`; NODE=/path/to/node for another Node;
+// COMPANIONS=relaxlogs,supervise for some of the programs; PARTS=start or PARTS=memory for one half.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'bin', name);
 const NODE = process.env.NODE ?? process.execPath;
 const RUNS = Number(process.env.RUNS ?? 30);
+const COMPANIONS = (process.env.COMPANIONS ?? 'relaxlogs,sabo,supervise').split(',');
+const PARTS = (process.env.PARTS ?? 'start,memory').split(',');
 const COPIES = 10;
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 4);
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -39,20 +42,24 @@ console.log(`${nodeVersion}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 /**
- * Median wall time in ms of each `sh -c cmd`. Without hyperfine the commands take turns, one run
- * each per round, so that the load of a shared machine drifting during the bench weighs on all alike.
+ * Median wall time in ms of each command (a list of words, run without a shell; its stdin is /dev/null,
+ * as hyperfine gives it). Without hyperfine the commands take turns, one run each per round, so that
+ * the load of a shared machine drifting during the bench weighs on all alike.
  */
 function startMs(cmds, env) {
+  const quote = (w) => `'${w.replaceAll("'", "'\\''")}'`;
   if (have('hyperfine')) {
     const out = join(tmp, 'hf.json');
-    spawnSync('hyperfine', ['-N', '-w', '3', '-r', String(RUNS), '--export-json', out, ...cmds], { env, stdio: 'ignore' });
-    return JSON.parse(readFileSync(out, 'utf8')).results.map((r) => r.median * 1000);
+    rmSync(out, { force: true });
+    const r = spawnSync('hyperfine', ['-N', '-w', '3', '-r', String(RUNS), '--export-json', out, ...cmds.map((c) => c.map(quote).join(' '))], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
+    return JSON.parse(readFileSync(out, 'utf8')).results.map((x) => x.median * 1000);
   }
   const times = cmds.map(() => []);
   for (let i = 0; i < RUNS + 2; i++) {
-    cmds.forEach((cmd, c) => {
+    cmds.forEach(([file, ...args], c) => {
       const t0 = process.hrtime.bigint();
-      spawnSync('sh', ['-c', cmd], { env, stdio: 'ignore' });
+      spawnSync(file, args, { env, stdio: 'ignore' });
       if (i >= 2) times[c].push(Number(process.hrtime.bigint() - t0) / 1e6);
     });
   }
@@ -64,24 +71,33 @@ mkdirSync(svc);
 writeFileSync(join(svc, 'run'), '#!/bin/sh\nexec sleep 1000\n');
 chmodSync(join(svc, 'run'), 0o755);
 
+const logDir = join(tmp, 'start-log');
 const startCases = [
-  ['node -e 0', `'${NODE}' -e 0`],
-  ['relaxlogs --version', `'${bin('relaxlogs')}' --version`],
-  ['relaxlogs < /dev/null (a run)', `'${bin('relaxlogs')}' --with-time < /dev/null`],
-  ['sabo --version', `'${bin('sabo')}' --version`],
-  ['sabo < /dev/null (a run)', `'${bin('sabo')}' --max-bandwidth 1M < /dev/null`],
-  ['throttle -V', `'${bin('throttle')}' -V`],
-  ['supervise --version', `'${bin('supervise')}' --version`],
-];
-console.log(`\nstart-up, median of ${RUNS} (${have('hyperfine') ? 'hyperfine' : 'hrtime around sh -c'}); ratio to node -e 0 in the same environment, target <= 1.2x`);
-console.log('| command | with NODE_EXTRA_CA_CERTS | ratio | without | ratio |');
-console.log('| --- | --- | --- | --- | --- |');
-const cmds = startCases.map(([, cmd]) => cmd);
-const timed = { with: startMs(cmds, withCa), without: startMs(cmds, withoutCa) };
-startCases.forEach(([name], i) => {
-  const [w, wo] = [timed.with[i], timed.without[i]];
-  console.log(`| ${name} | ${w.toFixed(1)} ms | ${(w / timed.with[0]).toFixed(2)}x | ${wo.toFixed(1)} ms | ${(wo / timed.without[0]).toFixed(2)}x |`);
-});
+  ['node -e 0', [NODE, '-e', '0'], 'all'],
+  ['relaxlogs --version', [bin('relaxlogs'), '--version'], 'relaxlogs'],
+  ['relaxlogs --with-time < /dev/null (a run)', [bin('relaxlogs'), '--with-time'], 'relaxlogs'],
+  ['sabo --version', [bin('sabo'), '--version'], 'sabo'],
+  ['sabo < /dev/null (a run)', [bin('sabo'), '--max-bandwidth', '1M'], 'sabo'],
+  ['throttle -V', [bin('throttle'), '-V'], 'sabo'],
+  ['supervise --version', [bin('supervise'), '--version'], 'supervise'],
+  // What a log/run does: a pipe on stdin, a log directory (and its lock: a flock(1) spawn). The sh and
+  // the pipe cost the same to both rows: compare these two with each other.
+  ['sh -c \'true | node -e 0\'', ['sh', '-c', `true | '${NODE}' -e 0`], 'relaxlogs'],
+  ['sh -c \'true | relaxlogs --log-dir D --with-time\'', ['sh', '-c', `true | '${bin('relaxlogs')}' --log-dir '${logDir}' --with-time`], 'relaxlogs'],
+].filter(([, , program]) => program === 'all' || COMPANIONS.includes(program));
+if (PARTS.includes('start')) {
+  console.log(`\nstart-up, median of ${RUNS} (${have('hyperfine') ? 'hyperfine -N' : 'hrtime around spawnSync'}); ratio to node -e 0 in the same environment, target <= 1.2x`);
+  console.log('| command | with NODE_EXTRA_CA_CERTS | ratio | without | ratio |');
+  console.log('| --- | --- | --- | --- | --- |');
+  const cmds = startCases.map(([, cmd]) => cmd);
+  const timed = { with: startMs(cmds, withCa), without: startMs(cmds, withoutCa) };
+  const shBase = startCases.findIndex(([name]) => name.startsWith('sh -c'));
+  startCases.forEach(([name], i) => {
+    const [w, wo] = [timed.with[i], timed.without[i]];
+    const base = name.startsWith('sh -c') ? shBase : 0;
+    console.log(`| ${name} | ${w.toFixed(1)} ms | ${(w / timed.with[base]).toFixed(2)}x | ${wo.toFixed(1)} ms | ${(wo / timed.without[base]).toFixed(2)}x |`);
+  });
+}
 
 function memoryKb(pid) {
   try {
@@ -127,21 +143,34 @@ async function tenCopies(label, name, cmdOf, env, stop = () => {}) {
   console.log(`| ${label} | ${mb(median(rss))} (max ${mb(Math.max(...rss))}) MB | ${(Math.max(...rss) / 1024 / RSS_TARGET_MB).toFixed(2)}x | ${mb(median(pss))} (max ${mb(Math.max(...pss))}) MB | ${(Math.max(...pss) / 1024 / PSS_TARGET_MB).toFixed(2)}x |`);
 }
 
-console.log(`\nmemory per copy, ${COPIES} copies at once, peak over ${SAMPLE_SECONDS} s: median (max); ratio of the max to the target (${RSS_TARGET_MB} MB RSS, ${PSS_TARGET_MB} MB PSS)`);
-console.log('| copies | RSS | ratio | PSS | ratio |');
-console.log('| --- | --- | --- | --- | --- |');
-const line = 'x'.repeat(99);
-const feed = have('pv') ? `yes ${line} | pv -q -L 2M` : `yes ${line}`;
-for (const [label, env] of [['with NODE_EXTRA_CA_CERTS', withCa], ['without', withoutCa]]) {
-  await tenCopies(`relaxlogs --with-time, ${label}`, 'relaxlogs',
-    (i) => `${feed} | '${bin('relaxlogs')}' --with-time --log-dir '${join(tmp, `log${i}`)}' --rotation-size 8M --rotation-count 2`, env);
-  await tenCopies(`sabo, 200M shared at 200 MB/s, ${label}`, 'sabo',
-    () => `head -c 200M /dev/zero | '${bin('sabo')}' --max-bandwidth 200M --work-dir '${join(tmp, 'share')}' > /dev/null`, env);
-  // The services run in their own sessions: `svc -dx` stops each (and its supervise) before the kill.
-  const serviceDir = (i) => join(tmp, `svc-${env === withCa ? 'ca' : 'noca'}-${i}`);
-  await tenCopies(`supervise (idle service), ${label}`, 'supervise',
-    (i) => `cp -r '${svc}' '${serviceDir(i)}' && exec '${bin('supervise')}' '${serviceDir(i)}'`, env,
-    (i) => spawnSync(bin('svc'), ['-dx', serviceDir(i)], { stdio: 'ignore' }));
+if (PARTS.includes('memory')) {
+  console.log(`\nmemory per copy, ${COPIES} copies at once, peak over ${SAMPLE_SECONDS} s: median (max); ratio of the max to the target (${RSS_TARGET_MB} MB RSS, ${PSS_TARGET_MB} MB PSS)`);
+  console.log('| copies | RSS | ratio | PSS | ratio |');
+  console.log('| --- | --- | --- | --- | --- |');
+  const line = 'x'.repeat(99);
+  const feed = have('pv') ? `yes ${line} | pv -q -L 2M` : `yes ${line}`;
+  for (const [label, env] of [['with NODE_EXTRA_CA_CERTS', withCa], ['without', withoutCa]]) {
+    if (COMPANIONS.includes('relaxlogs')) {
+      await tenCopies(`relaxlogs --with-time, ${label}`, 'relaxlogs',
+        (i) => `${feed} | '${bin('relaxlogs')}' --with-time --log-dir '${join(tmp, `log${i}`)}' --rotation-size 8M --rotation-count 2`, env);
+    }
+    if (COMPANIONS.includes('sabo')) {
+      await tenCopies(`sabo, 200M shared at 200 MB/s, ${label}`, 'sabo',
+        () => `head -c 200M /dev/zero | '${bin('sabo')}' --max-bandwidth 200M --work-dir '${join(tmp, 'share')}' > /dev/null`, env);
+    }
+    if (COMPANIONS.includes('supervise')) {
+      // The services run in their own sessions: `svc -dx` stops each (and its supervise) before the kill.
+      const serviceDir = (i) => join(tmp, `svc-${env === withCa ? 'ca' : 'noca'}-${i}`);
+      await tenCopies(`supervise (idle service), ${label}`, 'supervise',
+        (i) => `cp -r '${svc}' '${serviceDir(i)}' && exec '${bin('supervise')}' '${serviceDir(i)}'`, env,
+        (i) => spawnSync(bin('svc'), ['-dx', serviceDir(i)], { stdio: 'ignore' }));
+    }
+  }
+  if (COMPANIONS.includes('relaxlogs')) {
+    // A loud logger (unthrottled input, one copy): V8's compilers are on after its first second.
+    await tenCopies('relaxlogs --with-time, one loud copy (unthrottled; compilers on)', 'relaxlogs',
+      (i) => (i === 0 ? `yes ${line} | '${bin('relaxlogs')}' --with-time --log-dir '${join(tmp, 'loud')}' --rotation-size 8M --rotation-count 2` : 'true'), withoutCa);
+  }
 }
 
 rmSync(tmp, { recursive: true, force: true });

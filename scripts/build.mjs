@@ -5,7 +5,7 @@
 // their dependencies inside (Node's ESM loader alone costs ~2 MB RSS a process); the rest become ESM
 // files that import their dependencies from node_modules at run time.
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,17 +77,35 @@ module.exports = exports_;
  * node:fs and node:path, which Node has loaded before any bundle starts, as ESM facades: esbuild gives a
  * default import of a built-in (`import fs from 'node:fs'`) a copy with a getter for each export, in
  * every module that imports it (__toESM: ~1 ms a start for relaxlogs' six copies of fs and path). A
- * facade reads each export once instead. Accessors (fs.promises, which loads fs/promises) are left out:
- * importing one by name fails the build.
+ * facade reads once the exports that src/ imports by name (found here by a scan of the sources: a
+ * name missing from the scan fails the build with "No matching export"), and nothing else: reading
+ * every export would trip Node 24's deprecation warnings (fs.F_OK) and load fs.promises.
  */
+const namedImports = (() => {
+  const names = { 'node:fs': new Set(), 'node:path': new Set() };
+  const walk = (dir) => readdirSync(dir, { withFileTypes: true }).forEach((e) => {
+    const file = join(dir, e.name);
+    if (e.isDirectory()) walk(file);
+    else if (e.name.endsWith('.ts')) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:fs|node:path)'/g)) {
+        for (const item of m[1].split(',')) {
+          const name = item.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+          if (name && !item.trim().startsWith('type ')) names[m[2]].add(name);
+        }
+      }
+    }
+  });
+  walk(join(root, 'src'));
+  return names;
+})();
 const builtinFacades = {
   name: 'builtin-facades',
   setup(b) {
     b.onResolve({ filter: /^node:(fs|path)$/ }, (a) => (a.kind === 'import-statement' ? { path: a.path, namespace: 'builtin-facade' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'builtin-facade' }, (a) => {
-      const real = requireHere(a.path);
-      const names = Object.keys(real).filter((k) => 'value' in Object.getOwnPropertyDescriptor(real, k) && /^[A-Za-z_$][\w$]*$/.test(k));
-      return { loader: 'js', contents: `const real = require(${JSON.stringify(a.path)});\nexport default real;\nexport const { ${names.join(', ')} } = real;\n` };
+      const names = [...namedImports[a.path]];
+      const named = names.length ? `export const { ${names.join(', ')} } = real;\n` : '';
+      return { loader: 'js', contents: `const real = require(${JSON.stringify(a.path)});\nexport default real;\n${named}` };
     });
   },
 };
