@@ -51,9 +51,9 @@ const pinoWithoutTransports = {
  * Dynamic `import()`s are left alone (already lazy). Built-ins without side effects only. The list of
  * exports is the building Node's: an export newer than it would read as undefined.
  */
-const LAZY_BUILTINS = ['node:child_process', 'node:net', 'node:tty', 'node:perf_hooks', 'node:os', 'node:v8'];
+const LAZY_BUILTINS = ['node:child_process', 'node:net', 'node:tty', 'node:perf_hooks', 'node:os', 'node:v8', 'node:crypto'];
 /** The bundles built with them. */
-const LAZY_LOADING = new Set(['relaxlogs', 'supervise', 'multilog']);
+const LAZY_LOADING = new Set(['relaxlogs', 'supervise', 'multilog', 'sabo']);
 const requireHere = createRequire(import.meta.url);
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -110,15 +110,6 @@ const builtinFacades = {
   },
 };
 
-/**
- * A CommonJS bundle has no import.meta: sabo starts its copy worker from its own file
- * (`new Worker(new URL(import.meta.url))`), so give it the bundle's own URL.
- */
-const importMetaUrl = {
-  define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-};
-
 // `node scripts/build.mjs [NAME...]`: every entry point, or only those named (svscan includes its logger thread).
 const only = process.argv.slice(2);
 const entries = readdirSync(cliDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
@@ -144,6 +135,5 @@ await Promise.all(entries.map((name) => {
     format: cjs ? 'cjs' : 'esm',
     packages: cjs ? undefined : 'external',
     plugins: name === 'svscan' ? [pinoWithoutTransports] : LAZY_LOADING.has(name) ? [lazyBuiltins, builtinFacades] : [],
-    ...(cjs && name === 'sabo' ? importMetaUrl : {}),
   });
 }));

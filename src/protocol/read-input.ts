@@ -115,7 +115,9 @@ export function readInput(fd: number, h: InputHandlers): Input {
       done(null, n);
     });
   };
-  next();
+  // The first read waits for the caller's own turn to end: a limitReads right after readInput (sabo
+  // --stop-after 10) must bound it, or it would take from the file what the next reader is owed.
+  queueMicrotask(next);
   return {
     pause: () => { paused = true; },
     resume: () => { paused = false; next(); },

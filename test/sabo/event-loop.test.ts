@@ -44,13 +44,17 @@ async function stuckOnStoppedReader(kind: 'socket' | 'fifo', workDir: string) {
     cat = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'ignore'] });
     track(cat);
     out = await waitFor('cat to open the fifo', () => {
+      let probe: number;
       try {
-        const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-        closeSync(fd);
-        return openSync(fifo, 'w'); // a blocking description; cat is there, so it opens at once
+        probe = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK); // ENXIO until cat reads it
       } catch {
         return undefined;
       }
+      // A blocking description; cat is there, so it opens at once. The probe closes after it: closed
+      // first, it would be the fifo's last writer and give cat its end of input.
+      const fd = openSync(fifo, 'w');
+      closeSync(probe);
+      return fd;
     });
   } else {
     cat = spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });

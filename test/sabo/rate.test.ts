@@ -1,8 +1,11 @@
 // One sabo alone: rate accuracy at 1, 10 and 100 MB/s, byte-for-byte output, and the share sizes that
 // make Go sabo truncate silently (any read larger than its bucket).
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { achievedRate, cleanup, feed, maxWindow, sha256Of, startSabo } from './helpers.ts';
+import { achievedRate, cleanup, feed, maxWindow, SABO, sha256Of, startSabo, tempDir } from './helpers.ts';
 
 afterEach(cleanup);
 
@@ -62,6 +65,19 @@ describe('sabo alone', () => {
     // may join some writes, but not into a few big blocks.
     expect(run.chunks[run.chunks.length - 1]![0] - run.startedAt).toBeGreaterThan(1500);
     expect(run.chunks.length).toBeGreaterThan(50);
+  });
+
+  it('--stop-after takes no byte more from a file or a pipe: the next reader gets the rest', () => {
+    const dir = tempDir();
+    const input = join(dir, 'input');
+    writeFileSync(input, 'abcdefghij0123456789\n');
+    const script = `{ '${SABO}' --max-bandwidth 1M --stop-after 10 > '${dir}/first'; cat > '${dir}/rest'; }`;
+    for (const feedFrom of [`< '${input}'`, `cat '${input}' |`]) {
+      const r = spawnSync('sh', ['-c', feedFrom.startsWith('<') ? `${script} ${feedFrom}` : `${feedFrom} ${script}`], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'first'), 'utf8')).toBe('abcdefghij');
+      expect(readFileSync(join(dir, 'rest'), 'utf8')).toBe('0123456789\n');
+    }
   });
 
   it('--stop-after copies exactly that many bytes and succeeds', async () => {
