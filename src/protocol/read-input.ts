@@ -32,8 +32,12 @@ const READ_SIZE = 64 * 1024;
 function isMemoryDevice(st: fs.Stats): boolean {
   return Math.floor(st.rdev / 256) % 4096 === 1 && st.rdev < 2 ** 44;
 }
-/** How often an empty pipe is tried again in limited reads. */
+/**
+ * How often an empty pipe is tried again in limited reads: soon after data, then less often while it
+ * stays empty (a sabo at a share below 256 kB/s, idle upstream, would otherwise wake 100 times a second).
+ */
 const POLL_MS = 10;
+const POLL_MAX_MS = 100;
 
 export function readInput(fd: number, h: InputHandlers): Input {
   const st = fs.fstatSync(fd);
@@ -51,6 +55,7 @@ export function readInput(fd: number, h: InputHandlers): Input {
     // Limited reads leave the socket, whose next read's buffer is already chosen, for reads of our
     // own on the (non-blocking) descriptor, polled while it is empty.
     let byHand = false;
+    let pollMs = POLL_MS;
     let paused = false;
     let scheduled = false;
     const readByHand = (): void => {
@@ -62,9 +67,11 @@ export function readInput(fd: number, h: InputHandlers): Input {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') { h.error(err as Error); return; }
         scheduled = true;
-        setTimeout(readByHand, POLL_MS);
+        setTimeout(readByHand, pollMs);
+        pollMs = Math.min(pollMs * 2, POLL_MAX_MS);
         return;
       }
+      pollMs = POLL_MS;
       if (n === 0) { h.end(); return; }
       h.data(buffer.subarray(0, n));
       scheduled = true;
