@@ -158,7 +158,7 @@ async function measureThroughput(suite) {
  * `samples` times (1.2 s apart: the start hold), with `loud` services writing 100-byte lines flat out
  * (`yes`) through the given logger next to it, or none.
  */
-async function measureRestarts(label, loud, logFiles, samples = 10) {
+async function measureRestarts(label, loud, logFiles, suite = { scanner: [SVSCAN, '--log-format', 'json', '--log-level', 'warn'] }, svc = path.join(root, 'bin', 'svc'), samples = 10) {
   const scan = path.join(work, `restarts-${label.replace(/\W+/g, '-')}`);
   const [target] = makeServices(scan, 1, { files: null }, '#!/bin/sh\nexec sleep 1000000\n');
   for (let i = 0; i < loud; i++) {
@@ -167,7 +167,6 @@ async function measureRestarts(label, loud, logFiles, samples = 10) {
     fs.writeFileSync(path.join(dir, 'run'), `#!/bin/sh\nexec yes ${'x'.repeat(99)}\n`, { mode: 0o755 });
     for (const [name, text] of Object.entries(logFiles)) fs.writeFileSync(path.join(dir, 'log', name), text, { mode: name === 'run' ? 0o755 : 0o644 });
   }
-  const suite = { scanner: [SVSCAN, '--log-format', 'json', '--log-level', 'warn'] };
   const child = startScanner(suite, scan);
   await waitFor('target up', () => statusPid(target) > 0, 60_000);
   await sleep(3000); // the loud ones at full speed
@@ -179,7 +178,7 @@ async function measureRestarts(label, loud, logFiles, samples = 10) {
     await sleep(1200);
     const old = statusPid(target);
     const t0 = process.hrtime.bigint();
-    if (i % 2 === 0) spawnSync(path.join(root, 'bin', 'svc'), ['-t', target]);
+    if (i % 2 === 0) spawnSync(svc, ['-t', target]);
     else {
       const fd = fs.openSync(control, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
       fs.writeSync(fd, 't');
@@ -249,13 +248,20 @@ if (PARTS.has('restarts')) {
   console.log(`\nSupervision while ${LOUD} services log flat out: an idle service told to restart, until its new pid is in its status (ms, 10 samples each way, taking turns): by our svc -t, and by the byte t written into its supervise/control`);
   console.log('| beside it | svc -t median | p90 | max | control byte median | p90 | max |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [label, loud, files] of [
+  // daemontools beside it, for scale: its own svc and svscan, ten loud services into multilog.
+  const daemontools = has('/usr/bin/svscan') && has('/usr/bin/multilog') && has('/usr/bin/svc')
+    ? [{ scanner: ['/usr/bin/svscan'] }, '/usr/bin/svc'] : undefined;
+  for (const [label, loud, files, ...theirs] of [
     ['nothing (no logging)', 0, {}],
     [`${LOUD} loud services, built-in logger`, LOUD, { relaxlogs: bounded }],
     [`${LOUD} loud services, log/run relaxlogs`, LOUD, { run: `#!/bin/sh\nexec ${RELAXLOGS} ${bounded.trim()}\n` }],
+    ...(daemontools ? [
+      ['daemontools: nothing (no logging)', 0, {}, ...daemontools],
+      [`daemontools: ${LOUD} loud services, log/run multilog`, LOUD, { run: '#!/bin/sh\nexec multilog t s4194304 n2 ./main\n' }, ...daemontools],
+    ] : []),
   ]) {
     try {
-      const r = await measureRestarts(label, loud, files);
+      const r = await measureRestarts(label, loud, files, ...theirs);
       const cells = (x) => `${x.median.toFixed(1)} | ${x.p90.toFixed(1)} | ${x.max.toFixed(1)}`;
       console.log(`| ${label} | ${cells(r.svc)} | ${cells(r.byte)} |`);
     } catch (err) {
