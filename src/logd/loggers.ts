@@ -214,7 +214,9 @@ class Logger {
     this.set.loggers.delete(this.id);
     const socket = this.socket;
     this.socket = undefined;
-    if (!socket) { then(); return; }
+    // At end of input the socket closes itself, and with the disk work in the thread pool the stream
+    // finishes after that: its 'close' has been and gone.
+    if (!socket || socket.closed) { then(); return; }
     socket.once('close', then);
     socket.destroy();
   }

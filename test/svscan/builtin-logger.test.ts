@@ -158,3 +158,20 @@ it('svstat --json, -o and the monitoring formats show the built-in logger\'s fig
   expect(prom).not.toMatch(/^supervise_logger_\w+\{service="[^"]*shown"\}/m);
   expect(sh(bin('svstat'), ['--format=mackerel', s]).stdout).toMatch(/^supervise\.log_bytes\.\S*shown_log\t[1-9]\d*\t\d+$/m);
 });
+
+it('svscan\'s stop: the built-in logger reads to the end of input and ends there, not when the 2 s EOF grace gives up on it', async () => {
+  // A service whose shell leaves no child holding the pipe: its end is the pipe's end of input.
+  const s = builtinService(sb, 'lines', '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); echo $i; done\n');
+  const scan = startSvscan(sb, sb.path('scan'));
+  await upPid(s);
+  const main = join(s, 'log', 'main');
+  await waitFor('lines logged', () => lastNumber(main) >= 100);
+  scan.kill('SIGTERM');
+  await waitFor('svscan to exit', () => scan.exitCode !== null || scan.signalCode !== null, 30_000);
+  const at = (pred: (r: { msg: string; service?: string }) => boolean) => scan.records().find(pred)?.time as number;
+  const stopping = at((r) => r.msg === 'stopping every service');
+  const logEnded = at((r) => r.msg === 'exited' && r.service === 'lines/log');
+  // Ended by its end of input (milliseconds), not by the grace's close (2,000 ms later).
+  expect(logEnded - stopping).toBeLessThan(1500);
+  expect(checkNumbers(logLines(main)).gaps).toEqual([]);
+});
