@@ -1,7 +1,8 @@
 // File-system work written once and run two ways. An engine writes its I/O as a generator that yields
-// Calls (`const n = yield* call(io.write(fd, buf, 0, len))`); `runSync` performs each Call at once
-// with the *Sync functions (a process of its own: relaxlogs), `runAsync` in libuv's thread pool
-// (svscan's main thread: a hung or slow disk must never stall supervision, doc/builtin-logger.md).
+// Calls (`const n = yield* call(io.write(fd, buf, 0, len))`); `runSync` (and `syncRunner`) performs
+// each Call at once with the *Sync functions (a process of its own: relaxlogs), `asyncRunner` in libuv's
+// thread pool (svscan's main thread: a hung or slow disk must never stall supervision,
+// doc/builtin-logger.md).
 // Errors are thrown into the generator at the yield, so try/catch reads as in synchronous code.
 import fs from 'node:fs';
 
@@ -131,14 +132,5 @@ export const io = {
   sleep: (ms: number): Call<void> => ({
     sync: () => { Atomics.wait(sleeper, 0, 0, ms); },
     async: (done) => { setTimeout(() => done(null), ms); },
-  }),
-  /** A call with no asynchronous form (flock(2) with LOCK_NB does not wait): run at once both ways. */
-  now: <T>(f: () => T): Call<T> => ({
-    sync: f,
-    async: (done) => {
-      let value: T;
-      try { value = f(); } catch (err) { done(err as Error); return; }
-      done(null, value);
-    },
   }),
 };

@@ -224,18 +224,21 @@ export class LogStream {
   }
 
   /** Lets go of timers and the directory lock without writing anything more (after finished or fatal). */
-  dispose(): void {
+  dispose(then: () => void = () => {}): void {
     for (const timer of this.timers.splice(0)) clearTimeout(timer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    this.releaseLock(() => {});
-  }
-
-  private releaseLock(then: () => void): void {
     if (this.lockFd < 0) { then(); return; }
     const fd = this.lockFd;
     this.lockFd = -1;
     this.run(call(io.close(fd)), () => then());
+  }
+
+  /** Pauses input until pump() finds nothing waiting (and nothing failing or closing). */
+  private hold(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.hooks.pauseInput();
   }
 
   private die(msg: string): void {
@@ -282,7 +285,7 @@ export class LogStream {
     this.pumping = false;
     if (this.dead) return;
     if (this.busy || this.jobs.length > 0 || this.failing || this.closing) {
-      if (!this.holding) { this.holding = true; this.hooks.pauseInput(); }
+      this.hold();
     } else if (this.holding) {
       this.holding = false;
       this.hooks.resumeInput();
@@ -292,7 +295,7 @@ export class LogStream {
   private stepsOf(job: Job): Steps {
     switch (job.kind) {
       case 'bytes': return this.sink.write(job.bytes);
-      case 'tee': return this.tee ? writingAll(1, job.bytes, 1) : call(io.now(() => undefined));
+      case 'tee': return this.tee ? writingAll(1, job.bytes, 1) : nothing();
       case 'action': return job.steps();
     }
   }
@@ -308,7 +311,7 @@ export class LogStream {
       const written = err instanceof WriteFailure ? err.written : 0;
       this.stats.bytesOut += written;
       job.bytes = Buffer.from(job.bytes.subarray(written));
-      this.fail(err instanceof WriteFailure ? err.error : err);
+      this.fail(causeOf(err));
       return;
     }
     this.jobs.shift();
@@ -320,7 +323,7 @@ export class LogStream {
     } else if (job.then) {
       job.then(err);
     } else if (err) {
-      this.fail(err instanceof WriteFailure ? err.error : err);
+      this.fail(causeOf(err));
     }
   }
 
@@ -328,7 +331,7 @@ export class LogStream {
     this.stats.writeErrors++;
     this.stats.lastError = `unable to write to ${this.o.logDir ?? 'stdout'}: ${djbErrorText(cause)}`;
     this.failing = true;
-    if (!this.holding) { this.holding = true; this.hooks.pauseInput(); }
+    this.hold();
     if (this.o.onWriteError === 'exit') {
       this.die(`unable to write: ${djbErrorText(cause)}; exiting (--on-write-error exit)`);
       return;
@@ -348,7 +351,7 @@ export class LogStream {
   private finish(): void {
     if (this.dead) return;
     this.closing = true;
-    if (!this.holding) { this.holding = true; this.hooks.pauseInput(); }
+    this.hold();
     this.framer.flush();
     if (!this.closeQueued && !this.failing) this.queueClose();
   }
@@ -360,15 +363,22 @@ export class LogStream {
       steps: () => this.sink.close(),
       then: (err) => {
         this.closeQueued = false;
-        if (err) { this.fail(err instanceof WriteFailure ? err.error : err); return; }
+        if (err) { this.fail(causeOf(err)); return; }
         this.dead = true;
-        for (const timer of this.timers.splice(0)) clearTimeout(timer);
         // The lock goes before `finished`: the next start (svc -t) takes it at once.
-        this.releaseLock(() => { this.dispose(); this.hooks.finished(); });
+        this.dispose(() => this.hooks.finished());
       },
     });
   }
 }
+
+/** What a failed write or sink action failed with (a WriteFailure carries it, with the bytes written). */
+function causeOf(err: unknown): unknown {
+  return err instanceof WriteFailure ? err.error : err;
+}
+
+/** The steps of a job with nothing left to do (a --tee copy after the copy stopped). */
+function* nothing(): Steps {}
 
 type Job =
   /** Framed bytes for the sink; what a failed write left of them stays at the head. */
