@@ -34,7 +34,6 @@ const COUNTS_WRITE_MS = 5000;
 export abstract class LoggerPlace {
   private readonly clients = new Map<number, BuiltinLogger>();
   private nextId = 1;
-  protected stopping = false;
 
   /** A fresh id for one start of a logger; messages about it go to `client`. */
   register(client: BuiltinLogger): number {
@@ -85,7 +84,6 @@ export class MainThreadLoggers extends LoggerPlace {
   }
 
   async terminate(timeoutMs: number): Promise<boolean> {
-    this.stopping = true;
     clearInterval(this.reports);
     const deadline = performance.now() + timeoutMs;
     while (this.set.working && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -100,6 +98,7 @@ export class MainThreadLoggers extends LoggerPlace {
  */
 export class LoggerThread extends LoggerPlace {
   private worker: Worker | undefined;
+  private stopping = false;
 
   constructor(private readonly script: string, private readonly onProblem: (text: string) => void) {
     super();

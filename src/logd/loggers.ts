@@ -116,6 +116,7 @@ class Logger {
       this.stream?.end();
     });
     this.socket = socket;
+    let logDir: string | null = null;
     const hooks: LogStreamHooks = {
       info: () => { /* purges: visible in the directory itself */ },
       warn: (text) => this.set.send({ op: 'warn', id: this.id, text }),
@@ -123,9 +124,8 @@ class Logger {
       resumeInput: () => { this.held = false; this.apply(); },
       fatal: (text) => this.fatal(text),
       finished: () => this.closed(),
-      opened: () => { if (this.socket) this.apply(); this.set.send({ op: 'opened', id: this.id, logDir }); },
+      opened: () => { this.apply(); this.set.send({ op: 'opened', id: this.id, logDir }); },
     };
-    let logDir: string | null = null;
     try {
       if (kind === 'multilog') {
         const engine = new MultilogEngine(words, base, hooks);
