@@ -25,7 +25,8 @@ export interface InputHandlers {
   error(err: Error): void;
 }
 
-const READ_SIZE = 64 * 1024;
+/** The largest read, and every read unless limitReads says less. */
+export const READ_SIZE = 64 * 1024;
 
 /** Linux's character major 1 is the memory devices (/dev/null, /dev/zero, /dev/full, /dev/urandom, ...), never
  * a terminal: known without node:tty. glibc's dev_t keeps the major in bits 8-19 and 44-63. */

@@ -3,7 +3,7 @@
 // piece waits for the limiter on a timer (never a busy loop) and is written to the output
 // (./output.ts), which never blocks. While a chunk is in hand the reader is paused, so that the
 // chunk stays valid, nothing more is read ahead, and a signal has at most that chunk to write out.
-import { readInput, type Input } from '../protocol/read-input.ts';
+import { READ_SIZE, readInput, type Input } from '../protocol/read-input.ts';
 import type { Output } from './output.ts';
 import { TokenBucket, WindowLimiter, type Limiter } from './rate-limiter.ts';
 import type { Burst } from './units.ts';
@@ -32,9 +32,6 @@ export interface Copy {
    */
   abort(): void;
 }
-
-/** The reader's own read size (src/protocol/read-input.ts): smaller reads need `limitReads`. */
-const FULL_READ = 64 * 1024;
 
 export function startCopy(config: CopyConfig, rate: number, output: Output, onEnd: (outcome: CopyOutcome) => void, inFd = 0): Copy {
   const now = () => performance.now();
@@ -70,7 +67,7 @@ export function startCopy(config: CopyConfig, rate: number, output: Output, onEn
   // Read no more than a quarter second of the share ahead: that is what a signal may still flush.
   const limitReads = () => {
     const want = Math.min(left, Math.max(pieceSize(), Math.floor(rate / 4)));
-    if (want >= FULL_READ && !limited) return;
+    if (want >= READ_SIZE && !limited) return; // smaller reads need limitReads
     limited = true;
     input.limitReads(want);
   };
