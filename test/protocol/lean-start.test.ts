@@ -64,6 +64,8 @@ describe('NODE_EXTRA_CA_CERTS handed over, not read', () => {
   afterEach(() => sb.cleanup());
   // The shell command every child runs: what it got of both variables.
   const RECORD = 'echo "${NODE_EXTRA_CA_CERTS-unset}|${SVTOOLS_CA_CERTS-unset}"';
+  /** The record once echo has written it: the shell's `>` makes the file empty first. */
+  const whole = (file: string) => { try { const text = readFileSync(file, 'utf8'); return text.endsWith('\n') ? text : undefined; } catch { return undefined; } };
   // A missing file: Node 20 would warn ("Ignoring extra certs from ...") if it read it at start.
   const environments = (): [string, NodeJS.ProcessEnv, string][] => {
     const certs = sb.path('company ca.pem');
@@ -83,7 +85,7 @@ describe('NODE_EXTRA_CA_CERTS handed over, not read', () => {
         logger.stdin!.write('one\n');
         const first = await waitFor('the first file', () => { try { return readdirSync(dir).find((f) => /^log\.\d+$/.test(f)); } catch { return undefined; } });
         logger.kill('SIGALRM');
-        const record = await waitFor('the processor\'s record', () => { try { return readFileSync(join(dir, `${first}.env`), 'utf8'); } catch { return undefined; } });
+        const record = await waitFor('the processor\'s record', () => whole(join(dir, `${first}.env`)));
         logger.stdin!.end();
         await exited;
         expect({ name, record, stderr }).toEqual({ name, record: expected, stderr: '' });
@@ -98,7 +100,7 @@ describe('NODE_EXTRA_CA_CERTS handed over, not read', () => {
       const dir = sb.service(`s-${name}`, `#!/bin/sh\n${RECORD} > seen\nexec sleep 1000\n`);
       const supervise = sb.spawn(bin('supervise'), [dir], { env });
       await upPid(dir);
-      const seen = await waitFor('the service\'s record', () => { try { return readFileSync(join(dir, 'seen'), 'utf8'); } catch { return undefined; } });
+      const seen = await waitFor('the service\'s record', () => whole(join(dir, 'seen')));
       expect({ name, seen, stderr: supervise.output() }).toEqual({ name, seen: expected, stderr: '' });
     }
   });

@@ -20,7 +20,8 @@ describe('NODE_EXTRA_CA_CERTS', () => {
       const env = { ...process.env, NODE_EXTRA_CA_CERTS: certs };
       sb.spawn(bin(supervisor), supervisor === 'svscan' ? [sb.root] : [dir], { env });
       await upPid(dir);
-      const seen = await waitFor('the service\'s record', () => { try { return readFileSync(sb.path('s', 'seen'), 'utf8'); } catch { return undefined; } });
+      // The shell's `>` makes the file empty before echo writes it: wait for the whole line.
+      const seen = await waitFor('the service\'s record', () => { try { const text = readFileSync(sb.path('s', 'seen'), 'utf8'); return text.endsWith('\n') ? text : undefined; } catch { return undefined; } });
       expect(seen).toBe(`${certs}\n`);
     });
   }
